@@ -1,0 +1,111 @@
+#include "cli.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "outpost/platform/paths.h"
+#include "outpost/platform/system.h"
+
+namespace outpost::app {
+
+Cli::Cli() {
+  sink_ = std::make_unique<StreamLogSink>(stderr, LogFormat::kText,
+                                          platform::IsTerminal(platform::StdStream::kStderr));
+  logger_ = std::make_unique<Logger>(sink_.get(), &clock_, LogLevel::kInfo);
+}
+
+bool Cli::SetUpLogging() {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+  if (!options_.log_level.empty()) {
+    auto l = ParseLogLevel(options_.log_level);
+    if (!l) {
+      std::fprintf(stderr, "outpost: --log-level '%s' is not one of trace, debug, info, warn, error, off\n",
+                   options_.log_level.c_str());
+      return false;
+    }
+    level = *l;
+  }
+  if (!options_.log_format.empty()) {
+    auto f = ParseLogFormat(options_.log_format);
+    if (!f) {
+      std::fprintf(stderr, "outpost: --log-format '%s' is not one of text, json\n",
+                   options_.log_format.c_str());
+      return false;
+    }
+    format = *f;
+  }
+  const bool tty_err = platform::IsTerminal(platform::StdStream::kStderr);
+  color_stdout_ = !options_.no_color && platform::IsTerminal(platform::StdStream::kStdout);
+  sink_ = std::make_unique<StreamLogSink>(stderr, format, tty_err && !options_.no_color);
+  logger_ = std::make_unique<Logger>(sink_.get(), &clock_, level);
+  return true;
+}
+
+std::filesystem::path Cli::ConfigPath() const {
+  if (!options_.config_path.empty()) return options_.config_path;
+  return platform::GetDefaultPaths().config_file;
+}
+
+ConfigParseOptions Cli::ParseOptions() const {
+  const platform::DefaultPaths paths = platform::GetDefaultPaths();
+  ConfigParseOptions o;
+  o.default_state_dir = paths.state_dir;
+  o.example_log_glob = paths.example_log_glob;
+  return o;
+}
+
+bool Cli::LoadConfig(ConfigParseResult& out) {
+  out = LoadConfigFile(ConfigPath(), ParseOptions());
+  if (!out.ok()) {
+    PrintDiagnostics(stderr, out.diagnostics, false);
+    std::fprintf(stderr, "outpost: config: %zu error(s); nothing was done\n", out.error_count());
+    return false;
+  }
+  if (!options_.state_dir.empty()) out.config.agent.state_dir = options_.state_dir;
+  if (options_.log_level.empty()) logger_->set_min_level(out.config.agent.log_level);
+  for (auto& v : out.effective) {
+    if (v.table == "agent" && v.key == "state_dir" && !options_.state_dir.empty())
+      v.text = options_.state_dir;
+    if (v.table == "agent" && v.key == "log_level" && !options_.log_level.empty())
+      v.text = options_.log_level;
+  }
+  return true;
+}
+
+void PrintJson(const nlohmann::json& j) {
+  const bool pretty = platform::IsTerminal(platform::StdStream::kStdout);
+  // Invalid UTF-8 from outside input is replaced rather than thrown on.
+  std::cout << j.dump(pretty ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+}
+
+nlohmann::json DiagnosticsJson(const std::vector<ConfigDiagnostic>& diags) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& d : diags) {
+    arr.push_back({{"severity", d.is_error() ? "error" : "warning"},
+                   {"file", d.file},
+                   {"line", d.line},
+                   {"column", d.column},
+                   {"key", d.key},
+                   {"message", d.message},
+                   {"hint", d.hint}});
+  }
+  return arr;
+}
+
+void PrintDiagnostics(std::FILE* stream, const std::vector<ConfigDiagnostic>& diags, bool color) {
+  for (const auto& d : diags) {
+    std::string line = d.ToString();
+    if (color) {
+      const std::string tag = d.is_error() ? ": error: " : ": warning: ";
+      const auto pos = line.find(tag);
+      if (pos != std::string::npos)
+        line.replace(pos, tag.size(),
+                     std::string(": ") + (d.is_error() ? "\x1b[31merror\x1b[0m: " : "\x1b[33mwarning\x1b[0m: "));
+    }
+    std::fprintf(stream, "outpost: config: %s\n", line.c_str());
+  }
+}
+
+}  // namespace outpost::app

@@ -1,0 +1,77 @@
+// What every command of the outpost CLI shares: global options, the objects app/
+// builds for lib/ (clock, logger), exit codes, and printing helpers.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/config_loader.h"
+#include "util/clock.h"
+#include "util/logger.h"
+
+namespace outpost::app {
+
+// Exit codes are API (docs/cli.md); never renumber them.
+enum ExitCode : int {
+  kExitOk = 0,         // done, nothing wrong
+  kExitProblem = 1,    // checked and found a problem
+  kExitUsage = 2,      // usage or config error
+  kExitRuntime = 3,    // runtime failure
+};
+
+struct GlobalOptions {
+  std::string config_path;  // empty: the OS default
+  std::string state_dir;    // empty: from the config
+  std::string log_level;    // empty: from the config
+  std::string log_format;   // empty: from the config
+  bool no_color = false;
+};
+
+class Cli {
+ public:
+  Cli();
+
+  GlobalOptions& options() { return options_; }
+  const Clock& clock() const { return clock_; }
+  Logger& logger() { return *logger_; }
+
+  // Builds the logger from the global options (called once arguments are parsed).
+  // Returns false with a message on stderr for a bad --log-level/--log-format.
+  bool SetUpLogging();
+
+  // The config file the command works on: --config, else the OS default.
+  std::filesystem::path ConfigPath() const;
+  ConfigParseOptions ParseOptions() const;
+
+  // Loads the config and applies the global overrides (--state-dir, --log-level).
+  // On errors prints every diagnostic on stderr and returns false.
+  bool LoadConfig(ConfigParseResult& out);
+
+  bool color_stdout() const { return color_stdout_; }
+
+ private:
+  GlobalOptions options_;
+  SystemClock clock_;
+  std::unique_ptr<StreamLogSink> sink_;
+  std::unique_ptr<Logger> logger_;
+  bool color_stdout_ = false;
+};
+
+// Prints JSON to stdout, pretty when stdout is a terminal.
+void PrintJson(const nlohmann::json& j);
+nlohmann::json DiagnosticsJson(const std::vector<ConfigDiagnostic>& diags);
+void PrintDiagnostics(std::FILE* stream, const std::vector<ConfigDiagnostic>& diags, bool color);
+
+// The command chosen on the command line, run after parsing; returns the exit code.
+using Action = std::function<int()>;
+
+// Each command file registers its subcommand; its callback sets `action`.
+void AddVersionCommand(CLI::App& app, Cli& cli, Action& action);
+void AddConfigCommand(CLI::App& app, Cli& cli, Action& action);
+
+}  // namespace outpost::app

@@ -1,0 +1,64 @@
+// outpost: the command-line entry point. Builds the CLI, runs one command, and is the
+// last fault barrier: no exception leaves main (STYLE.md rule 6).
+#include <cstdio>
+#include <exception>
+
+#include "cli.h"
+
+namespace {
+
+constexpr const char* kFooter =
+    "Run `outpost COMMAND --help` for a command's options, examples and exit status.\n\n"
+    "EXIT STATUS\n"
+    "  0  ok\n"
+    "  1  checked and found a problem\n"
+    "  2  usage or config error\n"
+    "  3  runtime failure\n\n"
+    "FILES\n"
+    "  Linux    /etc/outpost/outpost.toml, state in /var/lib/outpost\n"
+    "  macOS    /Library/Application Support/outpost/outpost.toml, state in .../outpost/state\n"
+    "  Windows  %ProgramData%\\outpost\\outpost.toml, state in %ProgramData%\\outpost\\state\n\n"
+    "Docs: docs/cli.md and docs/config.md.";
+
+int Run(int argc, char** argv) {
+  using namespace outpost::app;
+  Cli cli;
+  CLI::App app{"outpost: an endpoint agent that collects logs and device checks into a local "
+               "buffer and ships them over HTTPS.",
+               "outpost"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions& g = cli.options();
+  app.add_option("-c,--config", g.config_path, "Config file (default: the OS default, see FILES).");
+  app.add_option("--state-dir", g.state_dir, "State directory, overriding agent.state_dir.");
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error or off (overrides agent.log_level).");
+  app.add_option("--log-format", g.log_format, "text or json (overrides agent.log_format).");
+  app.add_flag("--no-color", g.no_color, "Never colour the output.");
+
+  Action action;
+  AddVersionCommand(app, cli, action);
+  AddConfigCommand(app, cli, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (!cli.SetUpLogging()) return kExitUsage;
+  return action ? action() : kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "outpost: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "outpost: internal error\n");
+  }
+  return outpost::app::kExitRuntime;
+}

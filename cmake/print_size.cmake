@@ -1,0 +1,10 @@
+# Prints the size of FILE in bytes and MiB (run after linking outpost).
+file(SIZE "${FILE}" bytes)
+math(EXPR kib "${bytes} / 1024")
+math(EXPR mib_x100 "${bytes} * 100 / 1048576")
+math(EXPR whole "${mib_x100} / 100")
+math(EXPR frac "${mib_x100} % 100")
+if(frac LESS 10)
+  set(frac "0${frac}")
+endif()
+message(STATUS "outpost binary: ${FILE}: ${bytes} bytes (${whole}.${frac} MiB)")

@@ -1,0 +1,52 @@
+#include "chunk/zstd_codec.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+namespace outpost {
+namespace {
+
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+
+}  // namespace
+
+Result<std::string> ZstdCompress(std::string_view data, int level) {
+  if (level < 1 || level > ZSTD_maxCLevel())
+    return InvalidArgument("zstd level " + std::to_string(level) + " is outside 1.." +
+                           std::to_string(ZSTD_maxCLevel()));
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  if (ZSTD_isError(n)) return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> ZstdDecompress(std::string_view frame, uint64_t max_output) {
+  std::unique_ptr<ZSTD_DCtx, DCtxFree> ctx(ZSTD_createDCtx());
+  if (!ctx) return Internal("cannot allocate a zstd context");
+  std::string out;
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+  size_t hint = 1;  // 0 once a frame is completely decoded and flushed
+  for (;;) {
+    ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+    hint = ZSTD_decompressStream(ctx.get(), &ob, &in);
+    if (ZSTD_isError(hint))
+      return Corrupt(std::string("zstd frame is corrupt: ") + ZSTD_getErrorName(hint));
+    if (out.size() + ob.pos > max_output)
+      return InvalidArgument("zstd frame decompresses to more than " + std::to_string(max_output) +
+                             " bytes");
+    out.append(buf.data(), ob.pos);
+    // Done when all input is read and the decoder did not stop for lack of room.
+    if (in.pos == in.size && ob.pos < ob.size) break;
+  }
+  if (hint != 0) return Corrupt("zstd frame is truncated");
+  return out;
+}
+
+std::string ZstdVersion() { return ZSTD_versionString(); }
+
+}  // namespace outpost

@@ -1,0 +1,120 @@
+// Config: the typed, validated contents of outpost.toml (docs/config.md).
+//
+// Every field has its default here; ParseConfig (config_loader.h) fills what the file
+// says. The schema itself - key names, types, defaults, documentation - is declared
+// once, in config_schema.cc, and drives parsing, `config show`, `config init` and
+// `config schema` alike.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/logger.h"
+#include "util/units.h"
+
+namespace outpost {
+
+struct AgentConfig {
+  std::string id;        // empty: generated once and stored in buffer.db's state
+  std::string hostname;  // empty: the OS host name
+  std::filesystem::path state_dir;
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  std::map<std::string, std::string> fields;  // added to every record
+};
+
+enum class Durability { kCrash, kPower };
+
+struct BufferConfig {
+  uint64_t max_bytes = 256ULL << 20;
+  Durability durability = Durability::kCrash;
+  uint64_t chunk_max_bytes = 1ULL << 20;
+  Duration chunk_max_age = std::chrono::seconds(1);
+  int compression_level = 3;
+};
+
+enum class StartAt { kEnd, kBeginning };
+enum class TextEncoding { kUtf8, kUtf16Le, kUtf16Be, kLatin1 };
+
+struct MultilineConfig {
+  std::string start;  // a line matching this regex starts a new record
+  int64_t max_lines = 500;
+  Duration timeout = std::chrono::seconds(1);
+};
+
+struct FileSourceConfig {
+  std::string name;  // stream name; default "file.<index>"
+  std::vector<std::string> paths;
+  std::vector<std::string> exclude;
+  StartAt start_at = StartAt::kEnd;
+  uint64_t max_line_bytes = 64ULL << 10;
+  TextEncoding encoding = TextEncoding::kUtf8;
+  std::map<std::string, std::string> fields;
+  std::optional<MultilineConfig> multiline;
+  Duration poll_interval = std::chrono::seconds(1);
+};
+
+enum class OutputType { kNative, kOtlp, kLoki, kElasticsearch, kSplunkHec };
+enum class Compression { kZstd, kGzip, kNone };
+
+struct RetryConfig {
+  Duration initial = std::chrono::seconds(1);
+  Duration max = std::chrono::minutes(5);
+};
+
+struct OutputConfig {
+  OutputType type = OutputType::kNative;
+  std::string endpoint;
+  std::string token;  // secret
+  std::filesystem::path token_file;
+  std::filesystem::path ca_file;
+  std::filesystem::path client_cert;
+  std::filesystem::path client_key;
+  std::string client_key_passphrase;  // secret
+  std::string pinned_pubkey;
+  bool insecure_skip_verify = false;
+  std::string proxy;  // empty: HTTPS_PROXY / NO_PROXY from the environment
+  std::string proxy_username;
+  std::string proxy_password;  // secret
+  int64_t max_in_flight = 2;
+  Duration timeout = std::chrono::seconds(30);
+  Duration connect_timeout = std::chrono::seconds(10);
+  uint64_t max_request_bytes = 8ULL << 20;
+  uint64_t rate_limit = 0;  // bytes per second, 0 = unlimited
+  Compression compression = Compression::kZstd;
+  RetryConfig retry;
+};
+
+struct ChecksConfig {
+  bool enabled = true;
+  std::vector<std::filesystem::path> policies;
+  Duration interval = std::chrono::hours(1);
+  Duration snapshot_interval = std::chrono::hours(24);
+  Duration query_timeout = std::chrono::seconds(10);
+  int64_t max_rows = 10000;
+};
+
+struct UpdateConfig {
+  bool enabled = false;
+  std::string channel = "stable";
+  std::string feed_url;  // base URL; <feed_url>/<channel>.json
+  Duration interval = std::chrono::hours(6);
+  std::vector<std::string> trusted_keys;  // minisign public keys (base64 lines)
+  Duration health_timeout = std::chrono::seconds(60);
+};
+
+struct Config {
+  std::filesystem::path source_file;  // where it was read from; empty for defaults
+  AgentConfig agent;
+  BufferConfig buffer;
+  std::vector<FileSourceConfig> file_sources;
+  std::optional<OutputConfig> output;  // none: the agent only buffers
+  ChecksConfig checks;
+  UpdateConfig update;
+};
+
+}  // namespace outpost

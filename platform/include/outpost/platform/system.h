@@ -1,0 +1,21 @@
+// Facts about the machine and process that the build or the OS decides.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace outpost::platform {
+
+// "linux", "windows" or "macos": the OS this binary was built for.
+std::string_view OsName();
+// "x86_64", "aarch64", ...: the CPU architecture this binary was built for.
+std::string_view ArchName();
+// The machine's host name, or "unknown" if the OS does not say.
+std::string HostName();
+
+enum class StdStream { kStdout, kStderr };
+// True when the stream is an interactive terminal (colours, progress bars). On
+// Windows this also switches the console to interpret ANSI escape sequences.
+bool IsTerminal(StdStream stream);
+
+}  // namespace outpost::platform

@@ -1,0 +1,65 @@
+// Windows: OS name, host name, console, default paths, TLS trust, file privacy.
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "outpost/platform/file_security.h"
+#include "outpost/platform/paths.h"
+#include "outpost/platform/system.h"
+#include "outpost/platform/tls.h"
+
+namespace outpost::platform {
+
+std::string_view OsName() { return "windows"; }
+
+std::string HostName() {
+  char buf[MAX_COMPUTERNAME_LENGTH + 1] = {};
+  DWORD n = sizeof buf;
+  if (!GetComputerNameA(buf, &n) || n == 0) return "unknown";
+  return std::string(buf, n);
+}
+
+bool IsTerminal(StdStream stream) {
+  HANDLE h = GetStdHandle(stream == StdStream::kStdout ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE);
+  DWORD mode = 0;
+  if (h == INVALID_HANDLE_VALUE || h == nullptr || !GetConsoleMode(h, &mode)) return false;
+  SetConsoleMode(h, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+  return true;
+}
+
+DefaultPaths GetDefaultPaths() {
+  char buf[MAX_PATH] = {};
+  const DWORD n = GetEnvironmentVariableA("ProgramData", buf, sizeof buf);
+  const std::filesystem::path base =
+      (n > 0 && n < sizeof buf) ? std::filesystem::path(buf) : std::filesystem::path("C:\\ProgramData");
+  return {base / "outpost" / "outpost.toml", base / "outpost" / "state",
+          (base / "outpost" / "logs" / "*.log").string()};
+}
+
+bool UsesSystemCertStore() { return true; }
+std::vector<std::filesystem::path> CaBundleCandidates() { return {}; }
+std::optional<std::filesystem::path> FindCaBundle() { return std::nullopt; }
+
+FilePrivacy CheckFilePrivacy(const std::filesystem::path&) {
+  FilePrivacy r;
+  r.supported = false;
+  r.detail = "the ACL check for secret-holding files is not available on Windows yet";
+  return r;
+}
+
+std::string WritePrivateFile(const std::filesystem::path& path, std::string_view contents) {
+  // ACLs restricting the file to Administrators and SYSTEM come with the Windows
+  // service work; until then the file inherits its directory's ACL.
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return "cannot open for writing";
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  out.close();
+  if (!out) return "write failed";
+  return {};
+}
+
+}  // namespace outpost::platform
