@@ -93,15 +93,12 @@ void ReadMultiline(TableReader& t, MultilineConfig& m) {
 }
 
 void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
-  f.name = t.String("name", "",
+  f.name = t.String("name", t.describe() ? "" : "file." + std::to_string(index),
                     "Stream name for this source's records. Default: \"file.<n>\" (n counts "
                     "from 0 in file order).");
-  if (!t.describe()) {
-    if (f.name.empty()) f.name = "file." + std::to_string(index);
-    else if (!ValidId(f.name))
-      t.context().Error(t.where("name"), t.KeyPath("name"),
-                        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
-  }
+  if (!t.describe() && !ValidId(f.name))
+    t.context().Error(t.where("name"), t.KeyPath("name"),
+                      "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
   f.paths = t.StringList("paths",
                          "Files to tail: paths or globs (*, ?, [...], and ** across directories). "
                          "New matching files are picked up while running.",

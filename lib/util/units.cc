@@ -77,6 +77,7 @@ Result<Duration> ParseDuration(std::string_view text) {
       return InvalidArgument("expected a number at position " + std::to_string(i + 1) +
                              " of duration " + Quoted(text) + std::string(hint));
     }
+    if (i < text.size() && text[i] == ' ') ++i;
     const size_t ustart = i;
     while (i < text.size() && IsAlpha(text[i])) ++i;
     const std::string_view unit = text.substr(ustart, i - ustart);
