@@ -20,7 +20,8 @@ bool Cli::SetUpLogging() {
   if (!options_.log_level.empty()) {
     auto l = ParseLogLevel(options_.log_level);
     if (!l) {
-      std::fprintf(stderr, "outpost: --log-level '%s' is not one of trace, debug, info, warn, error, off\n",
+      std::fprintf(stderr,
+                   "outpost: --log-level '%s' is not one of trace, debug, info, warn, error, off\n",
                    options_.log_level.c_str());
       return false;
     }
@@ -102,7 +103,8 @@ void PrintDiagnostics(std::FILE* stream, const std::vector<ConfigDiagnostic>& di
       const auto pos = line.find(tag);
       if (pos != std::string::npos)
         line.replace(pos, tag.size(),
-                     std::string(": ") + (d.is_error() ? "\x1b[31merror\x1b[0m: " : "\x1b[33mwarning\x1b[0m: "));
+                     std::string(": ") +
+                         (d.is_error() ? "\x1b[31merror\x1b[0m: " : "\x1b[33mwarning\x1b[0m: "));
     }
     std::fprintf(stream, "outpost: config: %s\n", line.c_str());
   }

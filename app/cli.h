@@ -18,10 +18,10 @@ namespace outpost::app {
 
 // Exit codes are API (docs/cli.md); never renumber them.
 enum ExitCode : int {
-  kExitOk = 0,         // done, nothing wrong
-  kExitProblem = 1,    // checked and found a problem
-  kExitUsage = 2,      // usage or config error
-  kExitRuntime = 3,    // runtime failure
+  kExitOk = 0,       // done, nothing wrong
+  kExitProblem = 1,  // checked and found a problem
+  kExitUsage = 2,    // usage or config error
+  kExitRuntime = 3,  // runtime failure
 };
 
 struct GlobalOptions {

@@ -21,10 +21,14 @@ nlohmann::json ValueJson(const ConfigValue& v) {
   switch (v.kind) {
     case ConfigValue::Kind::kString:
       return (v.secret && !v.text.empty()) ? nlohmann::json("***") : nlohmann::json(v.text);
-    case ConfigValue::Kind::kInt: return v.number;
-    case ConfigValue::Kind::kBool: return v.flag;
-    case ConfigValue::Kind::kStringList: return v.list;
-    case ConfigValue::Kind::kStringMap: return v.map;
+    case ConfigValue::Kind::kInt:
+      return v.number;
+    case ConfigValue::Kind::kBool:
+      return v.flag;
+    case ConfigValue::Kind::kStringList:
+      return v.list;
+    case ConfigValue::Kind::kStringMap:
+      return v.map;
   }
   return nullptr;
 }
@@ -34,7 +38,8 @@ nlohmann::json& Walk(nlohmann::json& root, const std::string& dotted) {
   size_t start = 0;
   for (;;) {
     const size_t dot = dotted.find('.', start);
-    node = &(*node)[dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start)];
+    node =
+        &(*node)[dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start)];
     if (dot == std::string::npos) return *node;
     start = dot + 1;
   }
@@ -68,7 +73,8 @@ nlohmann::json EffectiveJson(const std::vector<ConfigValue>& values) {
 }
 
 int RunCheck(Cli& cli, const ConfigOptions& opts) {
-  const std::filesystem::path path = opts.file.empty() ? cli.ConfigPath() : std::filesystem::path(opts.file);
+  const std::filesystem::path path =
+      opts.file.empty() ? cli.ConfigPath() : std::filesystem::path(opts.file);
   ConfigParseResult r = LoadConfigFile(path, cli.ParseOptions());
   const size_t errors = r.error_count();
   const size_t warnings = r.diagnostics.size() - errors;
@@ -94,8 +100,8 @@ int RunCheck(Cli& cli, const ConfigOptions& opts) {
                   r.config.file_sources.size(), r.config.file_sources.size() == 1 ? "" : "s",
                   r.config.output ? ("output to " + r.config.output->endpoint).c_str()
                                   : "no [output]: records are only buffered",
-                  r.config.agent.state_dir.string().c_str(), trust.empty() ? "" : "; TLS trust: ",
-                  trust.c_str());
+                  r.config.agent.state_dir.string().c_str(),
+                  trust.empty() ? "" : "; TLS trust: ", trust.c_str());
     } else {
       std::printf("%s: %zu error%s, %zu warning%s\n", path.string().c_str(), errors,
                   errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
@@ -122,7 +128,8 @@ int RunInit(Cli& cli, const ConfigOptions& opts) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return kExitOk;
   }
-  const std::filesystem::path path = opts.file.empty() ? cli.ConfigPath() : std::filesystem::path(opts.file);
+  const std::filesystem::path path =
+      opts.file.empty() ? cli.ConfigPath() : std::filesystem::path(opts.file);
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !opts.force) {
     std::fprintf(stderr, "outpost: config init: %s already exists; pass --force to overwrite it\n",
@@ -137,7 +144,8 @@ int RunInit(Cli& cli, const ConfigOptions& opts) {
   }
   const std::string err = platform::WritePrivateFile(path, text);
   if (!err.empty()) {
-    std::fprintf(stderr, "outpost: config init: cannot write %s: %s\n", path.string().c_str(), err.c_str());
+    std::fprintf(stderr, "outpost: config init: cannot write %s: %s\n", path.string().c_str(),
+                 err.c_str());
     return kExitRuntime;
   }
   std::printf("wrote %s (private to its owner); check it with: outpost config check %s\n",
@@ -155,17 +163,24 @@ int RunSchema(const ConfigOptions& opts) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : docs) {
       if (d.key.empty()) continue;
-      arr.push_back({{"table", d.table}, {"array_of_tables", d.array_of_tables}, {"key", d.key},
-                     {"type", d.type}, {"default", d.default_text}, {"description", d.doc},
-                     {"secret", d.secret}, {"required", d.required}});
+      arr.push_back({{"table", d.table},
+                     {"array_of_tables", d.array_of_tables},
+                     {"key", d.key},
+                     {"type", d.type},
+                     {"default", d.default_text},
+                     {"description", d.doc},
+                     {"secret", d.secret},
+                     {"required", d.required}});
     }
     PrintJson(arr);
     return kExitOk;
   }
   for (const auto& d : docs) {
     if (d.key.empty()) {
-      std::printf("\n%s  %s\n", d.array_of_tables ? ("[[" + d.table + "]]").c_str() : ("[" + d.table + "]").c_str(),
-                  d.doc.c_str());
+      std::printf(
+          "\n%s  %s\n",
+          d.array_of_tables ? ("[[" + d.table + "]]").c_str() : ("[" + d.table + "]").c_str(),
+          d.doc.c_str());
       continue;
     }
     std::printf("  %-24s %-28s default %s%s\n", d.key.c_str(), d.type.c_str(),
@@ -178,15 +193,19 @@ int RunSchema(const ConfigOptions& opts) {
 
 void AddConfigCommand(CLI::App& app, Cli& cli, Action& action) {
   auto opts = std::make_shared<ConfigOptions>();
-  CLI::App* cfg = app.add_subcommand("config", "Check, show, write and describe the configuration file.");
+  CLI::App* cfg =
+      app.add_subcommand("config", "Check, show, write and describe the configuration file.");
   cfg->require_subcommand(1);
-  cfg->footer("The config file is --config FILE, else the OS default (/etc/outpost/outpost.toml on "
-              "Linux). Reference: docs/config.md or `outpost config schema`.");
+  cfg->footer(
+      "The config file is --config FILE, else the OS default (/etc/outpost/outpost.toml on "
+      "Linux). Reference: docs/config.md or `outpost config schema`.");
 
   CLI::App* check = cfg->add_subcommand(
-      "check", "Validate a config file and report every problem at once, each with "
-               "file:line:column, what was expected and, for a misspelt key, the nearest known key.");
-  check->add_option("FILE", opts->file, "Config file to check (default: --config or the OS default).");
+      "check",
+      "Validate a config file and report every problem at once, each with "
+      "file:line:column, what was expected and, for a misspelt key, the nearest known key.");
+  check->add_option("FILE", opts->file,
+                    "Config file to check (default: --config or the OS default).");
   check->add_flag("--json", opts->json, "Print the report as one JSON object.");
   check->footer(
       "Also refused: a config that holds a secret (token, key passphrase, proxy password) and\n"
@@ -195,30 +214,37 @@ void AddConfigCommand(CLI::App& app, Cli& cli, Action& action) {
       "  outpost config check /etc/outpost/outpost.toml\n"
       "  outpost config check --json ./outpost.toml | jq .diagnostics\n\n"
       "EXIT STATUS\n  0 valid (warnings allowed), 2 errors found or the file cannot be read.");
-  check->callback([&cli, opts, &action] { action = [&cli, opts] { return RunCheck(cli, *opts); }; });
+  check->callback(
+      [&cli, opts, &action] { action = [&cli, opts] { return RunCheck(cli, *opts); }; });
 
   CLI::App* show = cfg->add_subcommand(
-      "show", "Print the effective configuration: the file with every default filled in and the "
-              "command-line overrides applied. Secrets are shown as ***.");
+      "show",
+      "Print the effective configuration: the file with every default filled in and the "
+      "command-line overrides applied. Secrets are shown as ***.");
   show->add_flag("--json", opts->json, "Print the configuration as JSON.");
-  show->footer("EXAMPLES\n  outpost --config ./outpost.toml config show\n\n"
-               "EXIT STATUS\n  0 shown, 2 the config has errors (listed on stderr).");
+  show->footer(
+      "EXAMPLES\n  outpost --config ./outpost.toml config show\n\n"
+      "EXIT STATUS\n  0 shown, 2 the config has errors (listed on stderr).");
   show->callback([&cli, opts, &action] { action = [&cli, opts] { return RunShow(cli, *opts); }; });
 
   CLI::App* init = cfg->add_subcommand(
-      "init", "Write a commented example config listing every key with its default. The file is "
-              "created readable by its owner only, since a token may be added to it.");
-  init->add_option("FILE", opts->file, "Where to write it (default: --config or the OS default); - for stdout.");
+      "init",
+      "Write a commented example config listing every key with its default. The file is "
+      "created readable by its owner only, since a token may be added to it.");
+  init->add_option("FILE", opts->file,
+                   "Where to write it (default: --config or the OS default); - for stdout.");
   init->add_flag("--force", opts->force, "Overwrite an existing file.");
-  init->footer("EXAMPLES\n  outpost config init ./outpost.toml && outpost config check ./outpost.toml\n"
-               "  outpost config init - | less\n\n"
-               "EXIT STATUS\n  0 written, 2 the file exists (use --force), 3 it cannot be written.");
+  init->footer(
+      "EXAMPLES\n  outpost config init ./outpost.toml && outpost config check ./outpost.toml\n"
+      "  outpost config init - | less\n\n"
+      "EXIT STATUS\n  0 written, 2 the file exists (use --force), 3 it cannot be written.");
   init->callback([&cli, opts, &action] { action = [&cli, opts] { return RunInit(cli, *opts); }; });
 
   CLI::App* schema = cfg->add_subcommand(
       "schema", "List every config key with its type, default and description.");
   schema->add_flag("--json", opts->json, "Print the schema as a JSON array.");
-  schema->add_flag("--markdown", opts->markdown, "Print the reference table used in docs/config.md.");
+  schema->add_flag("--markdown", opts->markdown,
+                   "Print the reference table used in docs/config.md.");
   schema->footer("EXIT STATUS\n  0 always.");
   schema->callback([opts, &action] { action = [opts] { return RunSchema(*opts); }; });
 }

@@ -19,11 +19,10 @@ struct VersionOptions {
 int RunVersion(const VersionOptions& opts) {
   const BuildInfo& b = GetBuildInfo();
   const HttpLibraryInfo http = GetHttpLibraryInfo();
-  nlohmann::json deps = {
-      {"curl", http.curl},          {"tls", http.tls},
-      {"zlib", http.zlib},          {"resolver", http.resolver},
-      {"zstd", ZstdVersion()},      {"sqlite", SqliteVersion()},
-      {"libsodium", SodiumVersion()}};
+  nlohmann::json deps = {{"curl", http.curl},           {"tls", http.tls},
+                         {"zlib", http.zlib},           {"resolver", http.resolver},
+                         {"zstd", ZstdVersion()},       {"sqlite", SqliteVersion()},
+                         {"libsodium", SodiumVersion()}};
   if (!http.http2.empty()) deps["http2"] = http.http2;
   if (opts.json) {
     PrintJson({{"version", b.version},
@@ -36,9 +35,8 @@ int RunVersion(const VersionOptions& opts) {
   }
   std::printf("outpost %.*s (commit %.*s, built %.*s, %.*s/%.*s)\n",
               static_cast<int>(b.version.size()), b.version.data(),
-              static_cast<int>(b.commit.size()), b.commit.data(),
-              static_cast<int>(b.date.size()), b.date.data(),
-              static_cast<int>(platform::OsName().size()), platform::OsName().data(),
+              static_cast<int>(b.commit.size()), b.commit.data(), static_cast<int>(b.date.size()),
+              b.date.data(), static_cast<int>(platform::OsName().size()), platform::OsName().data(),
               static_cast<int>(platform::ArchName().size()), platform::ArchName().data());
   for (const auto& [name, v] : deps.items())
     std::printf("  %-10s %s\n", name.c_str(), v.get<std::string>().c_str());
@@ -50,8 +48,9 @@ int RunVersion(const VersionOptions& opts) {
 void AddVersionCommand(CLI::App& app, Cli& /*cli*/, Action& action) {
   auto opts = std::make_shared<VersionOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "version", "Print the version, git commit, build date, target OS/arch and the versions of "
-                 "the libraries built in.");
+      "version",
+      "Print the version, git commit, build date, target OS/arch and the versions of "
+      "the libraries built in.");
   cmd->add_flag("--json", opts->json, "Print one JSON object instead of text.");
   cmd->footer(
       "EXAMPLES\n"

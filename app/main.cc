@@ -23,16 +23,18 @@ constexpr const char* kFooter =
 int Run(int argc, char** argv) {
   using namespace outpost::app;
   Cli cli;
-  CLI::App app{"outpost: an endpoint agent that collects logs and device checks into a local "
-               "buffer and ships them over HTTPS.",
-               "outpost"};
+  CLI::App app{
+      "outpost: an endpoint agent that collects logs and device checks into a local "
+      "buffer and ships them over HTTPS.",
+      "outpost"};
   app.footer(kFooter);
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions& g = cli.options();
   app.add_option("-c,--config", g.config_path, "Config file (default: the OS default, see FILES).");
   app.add_option("--state-dir", g.state_dir, "State directory, overriding agent.state_dir.");
-  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error or off (overrides agent.log_level).");
+  app.add_option("--log-level", g.log_level,
+                 "trace, debug, info, warn, error or off (overrides agent.log_level).");
   app.add_option("--log-format", g.log_format, "text or json (overrides agent.log_format).");
   app.add_flag("--no-color", g.no_color, "Never colour the output.");
 

@@ -18,11 +18,12 @@ int main(int argc, char** argv) {
 
   auto t0 = Clock::now();
   size_t keys = 0;
-  for (int i = 0; i < iterations; ++i) keys += outpost::ParseConfig(text, "bench.toml", opts).effective.size();
+  for (int i = 0; i < iterations; ++i)
+    keys += outpost::ParseConfig(text, "bench.toml", opts).effective.size();
   const double parse_us =
       std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / iterations;
-  std::printf("config parse: %.1f us per parse of the %zu-byte example config (%zu keys)\n", parse_us,
-              text.size(), keys / static_cast<size_t>(iterations));
+  std::printf("config parse: %.1f us per parse of the %zu-byte example config (%zu keys)\n",
+              parse_us, text.size(), keys / static_cast<size_t>(iterations));
 
   std::string records;
   for (int i = 0; records.size() < (8u << 20); ++i)

@@ -19,7 +19,8 @@ Result<std::string> ZstdCompress(std::string_view data, int level) {
                            std::to_string(ZSTD_maxCLevel()));
   std::string out(ZSTD_compressBound(data.size()), '\0');
   const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
-  if (ZSTD_isError(n)) return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n))
+    return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }

@@ -50,8 +50,10 @@ std::string TomlValue(const ConfigValue& v) {
   switch (v.kind) {
     case ConfigValue::Kind::kString:
       return (v.secret && !v.text.empty()) ? "\"***\"" : TomlQuote(v.text);
-    case ConfigValue::Kind::kInt: return std::to_string(v.number);
-    case ConfigValue::Kind::kBool: return v.flag ? "true" : "false";
+    case ConfigValue::Kind::kInt:
+      return std::to_string(v.number);
+    case ConfigValue::Kind::kBool:
+      return v.flag ? "true" : "false";
     case ConfigValue::Kind::kStringList: {
       std::string s = "[";
       for (size_t i = 0; i < v.list.size(); ++i) s += (i ? ", " : "") + TomlQuote(v.list[i]);
@@ -89,8 +91,10 @@ void AppendComment(std::string& out, std::string_view text, std::string_view ind
 std::string MarkdownCell(std::string s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else out.push_back(c);
+    if (c == '|')
+      out += "\\|";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -212,7 +216,8 @@ std::string ExampleConfig(const ConfigParseOptions& options) {
       "# outpost.toml: configuration of the outpost agent.\n"
       "# Written by `outpost config init`. Every key is listed, commented out, with its\n"
       "# default; uncomment to change it. Reference: docs/config.md or `outpost config schema`.\n"
-      "# Durations: \"500ms\", \"30s\", \"5m\", \"1h30m\", \"7d\". Sizes: \"512KiB\", \"256MiB\", \"1GB\".\n";
+      "# Durations: \"500ms\", \"30s\", \"5m\", \"1h30m\", \"7d\". Sizes: \"512KiB\", \"256MiB\", "
+      "\"1GB\".\n";
   // Sections left commented out: [output] (its presence turns shipping on) and the
   // sub-tables that have required keys.
   auto active_table = [](const std::string& t) {

@@ -33,8 +33,8 @@ struct ConfigDiagnostic {
 // One effective setting, as `config show` prints it.
 struct ConfigValue {
   enum class Kind { kString, kInt, kBool, kStringList, kStringMap };
-  std::string table;  // "buffer", "source.file", "source.file.multiline"
-  int index = -1;     // element of an array of tables, or -1
+  std::string table;           // "buffer", "source.file", "source.file.multiline"
+  int index = -1;              // element of an array of tables, or -1
   bool array_element = false;  // `table` is the array of tables itself ([[table]])
   std::string key;
   Kind kind = Kind::kString;

@@ -5,15 +5,15 @@
 
 #include <regex>
 
-#include "outpost/platform/file_security.h"
 #include <set>
+#include "outpost/platform/file_security.h"
 
 namespace outpost::config_internal {
 namespace {
 
 bool IsIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.';
 }
 
 bool ValidId(std::string_view s) {
@@ -37,12 +37,13 @@ void ReadAgent(TableReader& t, AgentConfig& a, const ConfigParseOptions& opts) {
                       "'agent.id' may hold only letters, digits, '.', '_' and '-' (1 to 64)");
   a.hostname = t.String("hostname", "", "Host name put in records. Empty: the OS host name.");
   a.state_dir = t.Path("state_dir", opts.default_state_dir,
-                         "Directory for buffer.db and the agent's own state. Default per OS: "
-                         "/var/lib/outpost, /Library/Application Support/outpost/state, "
-                         "%ProgramData%\\outpost\\state. --state-dir overrides it.");
-  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
-  a.log_level = static_cast<LogLevel>(
-      t.Enum("log_level", 2, kLevels, "Least severe level the agent logs. --log-level overrides it."));
+                       "Directory for buffer.db and the agent's own state. Default per OS: "
+                       "/var/lib/outpost, /Library/Application Support/outpost/state, "
+                       "%ProgramData%\\outpost\\state. --state-dir overrides it.");
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info",
+                                                   "warn",  "error", "off"};
+  a.log_level = static_cast<LogLevel>(t.Enum(
+      "log_level", 2, kLevels, "Least severe level the agent logs. --log-level overrides it."));
   a.log_format = static_cast<LogFormat>(t.Enum(
       "log_format", 0, {"text", "json"},
       "Agent log format: text lines, or one JSON object per line. --log-format overrides it."));
@@ -58,12 +59,12 @@ void ReadBuffer(TableReader& t, BufferConfig& b) {
       "durability", 0, {"crash", "power"},
       "\"crash\": survives a killed process (SQLite synchronous=NORMAL). \"power\": survives "
       "power loss too (synchronous=FULL), at a cost in write speed."));
-  b.chunk_max_bytes = t.Size("chunk_max_bytes", b.chunk_max_bytes,
-                             "A chunk is sealed when its raw (uncompressed) records reach this size.",
-                             1ULL << 10);
-  b.chunk_max_age = t.Dur("chunk_max_age", b.chunk_max_age,
-                          "A chunk is sealed when its oldest record is this old.",
-                          std::chrono::milliseconds(10));
+  b.chunk_max_bytes =
+      t.Size("chunk_max_bytes", b.chunk_max_bytes,
+             "A chunk is sealed when its raw (uncompressed) records reach this size.", 1ULL << 10);
+  b.chunk_max_age =
+      t.Dur("chunk_max_age", b.chunk_max_age,
+            "A chunk is sealed when its oldest record is this old.", std::chrono::milliseconds(10));
   b.compression_level = static_cast<int>(
       t.Int("compression_level", b.compression_level, 1, 22, "zstd level for sealed chunks."));
   if (!t.describe() && b.chunk_max_bytes > b.max_bytes)
@@ -81,8 +82,9 @@ void ReadMultiline(TableReader& t, MultilineConfig& m) {
     try {
       std::regex re(m.start);
     } catch (const std::regex_error& e) {
-      t.context().Error(t.where("start"), t.KeyPath("start"),
-                        "'" + t.KeyPath("start") + "' is not a valid regular expression: " + e.what());
+      t.context().Error(
+          t.where("start"), t.KeyPath("start"),
+          "'" + t.KeyPath("start") + "' is not a valid regular expression: " + e.what());
     }
   }
   m.max_lines = t.Int("max_lines", m.max_lines, 1, 100000,
@@ -97,21 +99,21 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
                     "Stream name for this source's records. Default: \"file.<n>\" (n counts "
                     "from 0 in file order).");
   if (!t.describe() && !ValidId(f.name))
-    t.context().Error(t.where("name"), t.KeyPath("name"),
-                      "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
+    t.context().Error(
+        t.where("name"), t.KeyPath("name"),
+        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
   f.paths = t.StringList("paths",
                          "Files to tail: paths or globs (*, ?, [...], and ** across directories). "
                          "New matching files are picked up while running.",
                          {.required = true});
   f.exclude = t.StringList("exclude", "Globs of files not to tail, even if a path matches.");
-  f.start_at = static_cast<StartAt>(t.Enum(
-      "start_at", 0, {"end", "beginning"},
-      "Where to start in a file seen for the first time. A stored checkpoint always wins."));
+  f.start_at = static_cast<StartAt>(
+      t.Enum("start_at", 0, {"end", "beginning"},
+             "Where to start in a file seen for the first time. A stored checkpoint always wins."));
   f.max_line_bytes = t.Size("max_line_bytes", f.max_line_bytes,
                             "Longer lines are cut to this size and marked truncated: true.", 256);
-  f.encoding = static_cast<TextEncoding>(t.Enum("encoding", 0,
-                                                {"utf-8", "utf-16le", "utf-16be", "latin1"},
-                                                "Text encoding of the files."));
+  f.encoding = static_cast<TextEncoding>(t.Enum(
+      "encoding", 0, {"utf-8", "utf-16le", "utf-16be", "latin1"}, "Text encoding of the files."));
   f.fields = t.StringMap("fields", "Static fields added to this source's records.");
   f.poll_interval = t.Dur("poll_interval", f.poll_interval,
                           "How often to look for changes where change notification is not "
@@ -126,10 +128,11 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
 }
 
 void ReadOutput(TableReader& t, OutputConfig& o) {
-  o.type = static_cast<OutputType>(t.Enum(
-      "type", 0, {"native", "otlp", "loki", "elasticsearch", "splunk_hec"},
-      "Wire format. \"native\" sends stored chunks as they are (NDJSON, zstd)."));
-  o.endpoint = t.String("endpoint", "", "URL to send to (https://; http:// only for a relay on the same host).",
+  o.type = static_cast<OutputType>(
+      t.Enum("type", 0, {"native", "otlp", "loki", "elasticsearch", "splunk_hec"},
+             "Wire format. \"native\" sends stored chunks as they are (NDJSON, zstd)."));
+  o.endpoint = t.String("endpoint", "",
+                        "URL to send to (https://; http:// only for a relay on the same host).",
                         {.required = true});
   if (!t.describe() && !o.endpoint.empty()) {
     if (StartsWith(o.endpoint, "http://")) {
@@ -137,41 +140,44 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
                           "'output.endpoint' is plain http://: records travel unencrypted",
                           "use https:// unless the receiver is a relay on this host");
     } else if (!StartsWith(o.endpoint, "https://")) {
-      t.context().Error(t.where("endpoint"), t.KeyPath("endpoint"),
-                        "'output.endpoint' must start with https:// (or http://), found \"" +
-                            o.endpoint + "\"");
+      t.context().Error(
+          t.where("endpoint"), t.KeyPath("endpoint"),
+          "'output.endpoint' must start with https:// (or http://), found \"" + o.endpoint + "\"");
     }
   }
-  o.token = t.String("token", "", "Bearer token. Never logged or shown. A config holding it must be private (chmod 600).",
-                     {.secret = true});
+  o.token = t.String(
+      "token", "",
+      "Bearer token. Never logged or shown. A config holding it must be private (chmod 600).",
+      {.secret = true});
   o.token_file = t.Path("token_file", "",
                         "File whose first line is the bearer token (kept private, chmod 600).");
   if (!t.describe() && !o.token_file.empty()) {
     const platform::FilePrivacy p = platform::CheckFilePrivacy(o.token_file);
     if (p.supported && !p.checked)
-      t.context().Error(t.where("token_file"), t.KeyPath("token_file"),
-                        "cannot read 'output.token_file' " + o.token_file.string() + ": " + p.detail);
+      t.context().Error(
+          t.where("token_file"), t.KeyPath("token_file"),
+          "cannot read 'output.token_file' " + o.token_file.string() + ": " + p.detail);
     else if (p.exposed)
-      t.context().Error(t.where("token_file"), t.KeyPath("token_file"),
-                        "'output.token_file' " + o.token_file.string() + " holds a secret but " +
-                            p.detail,
-                        "fix: " + p.fix);
+      t.context().Error(
+          t.where("token_file"), t.KeyPath("token_file"),
+          "'output.token_file' " + o.token_file.string() + " holds a secret but " + p.detail,
+          "fix: " + p.fix);
   }
   if (!t.describe() && !o.token.empty() && !o.token_file.empty())
     t.context().Error(t.where("token_file"), t.KeyPath("token_file"),
                       "set either 'output.token' or 'output.token_file', not both");
   o.ca_file = t.Path("ca_file", "",
-                       "PEM file of CAs to trust instead of the system's (probed per OS: "
-                       "/etc/ssl/certs/ca-certificates.crt and others on Linux; the system "
-                       "store on Windows).");
+                     "PEM file of CAs to trust instead of the system's (probed per OS: "
+                     "/etc/ssl/certs/ca-certificates.crt and others on Linux; the system "
+                     "store on Windows).");
   o.client_cert = t.Path("client_cert", "", "PEM client certificate for mutual TLS.");
   o.client_key = t.Path("client_key", "", "PEM private key of client_cert.");
-  o.client_key_passphrase = t.String("client_key_passphrase", "", "Passphrase of client_key.",
-                                     {.secret = true});
+  o.client_key_passphrase =
+      t.String("client_key_passphrase", "", "Passphrase of client_key.", {.secret = true});
   if (!t.describe() && o.client_cert.empty() != o.client_key.empty())
-    t.context().Error(t.where(o.client_cert.empty() ? "client_key" : "client_cert"),
-                      t.KeyPath("client_cert"),
-                      "'output.client_cert' and 'output.client_key' go together; set both or neither");
+    t.context().Error(
+        t.where(o.client_cert.empty() ? "client_key" : "client_cert"), t.KeyPath("client_cert"),
+        "'output.client_cert' and 'output.client_key' go together; set both or neither");
   o.pinned_pubkey = t.String("pinned_pubkey", "",
                              "Public-key pin(s) of the server, \"sha256//<base64>\"; several "
                              "joined with ';'.");
@@ -182,10 +188,11 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
                                   "Skip TLS certificate verification. For tests only; warned "
                                   "about at every start.");
   if (o.insecure_skip_verify)
-    t.context().Warning(t.where("insecure_skip_verify"), t.KeyPath("insecure_skip_verify"),
-                        "'output.insecure_skip_verify' is true: the server's identity is not checked");
-  o.proxy = t.String("proxy", "",
-                     "Proxy URL. Empty: HTTPS_PROXY and NO_PROXY from the environment are honoured.");
+    t.context().Warning(
+        t.where("insecure_skip_verify"), t.KeyPath("insecure_skip_verify"),
+        "'output.insecure_skip_verify' is true: the server's identity is not checked");
+  o.proxy = t.String(
+      "proxy", "", "Proxy URL. Empty: HTTPS_PROXY and NO_PROXY from the environment are honoured.");
   o.proxy_username = t.String("proxy_username", "", "Proxy user name.");
   o.proxy_password = t.String("proxy_password", "", "Proxy password.", {.secret = true});
   o.max_in_flight = t.Int("max_in_flight", o.max_in_flight, 1, 64, "Requests in flight at once.");
@@ -195,14 +202,15 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
   o.max_request_bytes = t.Size("max_request_bytes", o.max_request_bytes,
                                "Largest request body; bigger chunks are split.", 1ULL << 10);
   o.rate_limit = t.Size("rate_limit", 0, "Upload limit in bytes per second; 0 is unlimited.");
-  o.compression = static_cast<Compression>(t.Enum(
-      "compression", 0, {"zstd", "gzip", "none"},
-      "Request body compression for outputs that re-encode (native always sends zstd)."));
+  o.compression = static_cast<Compression>(
+      t.Enum("compression", 0, {"zstd", "gzip", "none"},
+             "Request body compression for outputs that re-encode (native always sends zstd)."));
   t.Table("retry", "Backoff between attempts: exponential with full jitter.",
           [&](TableReader& r, bool) {
-            o.retry.initial = r.Dur("initial", o.retry.initial, "First backoff.",
-                                    std::chrono::milliseconds(10));
-            o.retry.max = r.Dur("max", o.retry.max, "Longest backoff.", std::chrono::milliseconds(10));
+            o.retry.initial =
+                r.Dur("initial", o.retry.initial, "First backoff.", std::chrono::milliseconds(10));
+            o.retry.max =
+                r.Dur("max", o.retry.max, "Longest backoff.", std::chrono::milliseconds(10));
             if (!r.describe() && o.retry.initial > o.retry.max)
               r.context().Error(r.where("initial"), r.KeyPath("initial"),
                                 "'output.retry.initial' (" + FormatDuration(o.retry.initial) +
@@ -213,17 +221,19 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
 
 void ReadChecks(TableReader& t, ChecksConfig& c) {
   c.enabled = t.Bool("enabled", c.enabled, "Run the policies' checks on their schedule.");
-  for (const auto& p : t.StringList("policies", "Policy files (TOML, [[check]] entries); "
-                                                "relative to the config file's directory.")) {
+  for (const auto& p : t.StringList("policies",
+                                    "Policy files (TOML, [[check]] entries); "
+                                    "relative to the config file's directory.")) {
     std::filesystem::path path(p);
     if (path.is_relative() && !t.context().base_dir.empty()) path = t.context().base_dir / path;
     c.policies.push_back(path);
   }
   c.interval = t.Dur("interval", c.interval, "Interval for checks that do not set their own.",
                      std::chrono::seconds(1));
-  c.snapshot_interval = t.Dur("snapshot_interval", c.snapshot_interval,
-                              "Results are sent when they change, and all of them at this interval.",
-                              std::chrono::minutes(1));
+  c.snapshot_interval =
+      t.Dur("snapshot_interval", c.snapshot_interval,
+            "Results are sent when they change, and all of them at this interval.",
+            std::chrono::minutes(1));
   c.query_timeout = t.Dur("query_timeout", c.query_timeout, "Time limit of one check's query.",
                           std::chrono::milliseconds(10));
   c.max_rows = t.Int("max_rows", c.max_rows, 1, 10000000, "Row limit of one check's query.");
@@ -243,7 +253,8 @@ void ReadUpdate(TableReader& t, UpdateConfig& u) {
       !StartsWith(u.feed_url, "http://"))
     t.context().Error(t.where("feed_url"), t.KeyPath("feed_url"),
                       "'update.feed_url' must be an https:// (or http://) URL");
-  u.interval = t.Dur("interval", u.interval, "How often to fetch the feed.", std::chrono::minutes(1));
+  u.interval =
+      t.Dur("interval", u.interval, "How often to fetch the feed.", std::chrono::minutes(1));
   u.trusted_keys = t.StringList("trusted_keys",
                                 "minisign public keys (the base64 line of a .pub file) trusted in "
                                 "addition to the built-in key set.");

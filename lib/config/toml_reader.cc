@@ -9,16 +9,26 @@ namespace {
 
 std::string TypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -81,9 +91,12 @@ void ReadContext::Warning(const toml::source_region& at, std::string key, std::s
                                  std::move(message), std::move(hint)));
 }
 
-TableReader::TableReader(ReadContext& ctx, const toml::table* table, std::string path,
-                         int index, bool array_of_tables)
-    : ctx_(ctx), table_(table), path_(std::move(path)), index_(index),
+TableReader::TableReader(ReadContext& ctx, const toml::table* table, std::string path, int index,
+                         bool array_of_tables)
+    : ctx_(ctx),
+      table_(table),
+      path_(std::move(path)),
+      index_(index),
       array_of_tables_(array_of_tables) {}
 
 std::string TableReader::KeyPath(std::string_view key) const {
@@ -135,9 +148,9 @@ void TableReader::Record(std::string_view key, ConfigValue v) {
 
 void TableReader::WrongType(std::string_view key, const toml::node& node,
                             std::string_view expected) {
-  ctx_.Error(node.source(), KeyPath(key),
-             "'" + KeyPath(key) + "' must be " + std::string(expected) + ", found " +
-                 TypeName(node));
+  ctx_.Error(
+      node.source(), KeyPath(key),
+      "'" + KeyPath(key) + "' must be " + std::string(expected) + ", found " + TypeName(node));
 }
 
 std::string TableReader::String(std::string_view key, std::string def, std::string_view doc,
@@ -152,8 +165,7 @@ std::string TableReader::String(std::string_view key, std::string def, std::stri
       WrongType(key, *n, "a string");
     }
   } else if (opts.required && table_ != nullptr) {
-    ctx_.Error(table_->source(), KeyPath(key),
-               "missing required key '" + KeyPath(key) + "'");
+    ctx_.Error(table_->source(), KeyPath(key), "missing required key '" + KeyPath(key) + "'");
   }
   ConfigValue v;
   v.kind = ConfigValue::Kind::kString;
@@ -167,8 +179,10 @@ bool TableReader::Bool(std::string_view key, bool def, std::string_view doc) {
   Document(key, "boolean", def ? "true" : "false", doc);
   bool out = def;
   if (const toml::node* n = Lookup(key)) {
-    if (const auto* b = n->as_boolean()) out = b->get();
-    else WrongType(key, *n, "true or false");
+    if (const auto* b = n->as_boolean())
+      out = b->get();
+    else
+      WrongType(key, *n, "true or false");
   }
   ConfigValue v;
   v.kind = ConfigValue::Kind::kBool;
@@ -202,8 +216,7 @@ int64_t TableReader::Int(std::string_view key, int64_t def, int64_t min, int64_t
   return out;
 }
 
-Duration TableReader::Dur(std::string_view key, Duration def, std::string_view doc,
-                          Duration min) {
+Duration TableReader::Dur(std::string_view key, Duration def, std::string_view doc, Duration min) {
   Document(key, "duration", TomlQuote(FormatDuration(def)), doc);
   Duration out = def;
   if (const toml::node* n = Lookup(key)) {
@@ -232,8 +245,7 @@ Duration TableReader::Dur(std::string_view key, Duration def, std::string_view d
   return out;
 }
 
-uint64_t TableReader::Size(std::string_view key, uint64_t def, std::string_view doc,
-                           uint64_t min) {
+uint64_t TableReader::Size(std::string_view key, uint64_t def, std::string_view doc, uint64_t min) {
   Document(key, "size", TomlQuote(FormatSize(def)), doc);
   uint64_t out = def;
   if (const toml::node* n = Lookup(key)) {
@@ -360,8 +372,8 @@ std::map<std::string, std::string> TableReader::StringMap(std::string_view key,
           out[std::string(k.str())] = s->get();
         else
           ctx_.Error(val.source(), KeyPath(key) + "." + std::string(k.str()),
-                     "'" + KeyPath(key) + "." + std::string(k.str()) + "' must be a string, found " +
-                         TypeName(val));
+                     "'" + KeyPath(key) + "." + std::string(k.str()) +
+                         "' must be a string, found " + TypeName(val));
       }
     } else {
       WrongType(key, *n, "a table of strings, e.g. { env = \"prod\" }");
@@ -411,8 +423,8 @@ void TableReader::ArrayOfTables(std::string_view key, std::string_view doc,
     const toml::node& el = *a->get(i);
     const toml::table* t = el.as_table();
     if (t == nullptr) {
-      ctx_.Error(el.source(), sub_path, "each '" + sub_path + "' entry must be a table, found " +
-                                            TypeName(el));
+      ctx_.Error(el.source(), sub_path,
+                 "each '" + sub_path + "' entry must be a table, found " + TypeName(el));
       continue;
     }
     TableReader sub(ctx_, t, sub_path, static_cast<int>(i), true);

@@ -6,13 +6,18 @@ namespace outpost {
 
 std::string TlsTrust::Describe() const {
   switch (source) {
-    case Source::kCaFile: return "ca_file " + ca_file.string();
-    case Source::kSystemStore: return "system certificate store (Schannel)";
-    case Source::kSystemBundle: return "system CA bundle " + ca_file.string();
-    case Source::kNone: break;
+    case Source::kCaFile:
+      return "ca_file " + ca_file.string();
+    case Source::kSystemStore:
+      return "system certificate store (Schannel)";
+    case Source::kSystemBundle:
+      return "system CA bundle " + ca_file.string();
+    case Source::kNone:
+      break;
   }
   std::string tried;
-  for (const auto& p : platform::CaBundleCandidates()) tried += (tried.empty() ? "" : ", ") + p.string();
+  for (const auto& p : platform::CaBundleCandidates())
+    tried += (tried.empty() ? "" : ", ") + p.string();
   return "no CA bundle found (tried " + tried + "); set output.ca_file";
 }
 

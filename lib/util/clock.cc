@@ -27,13 +27,13 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 FakeClock::FakeClock() : wall_ns_(kStartWallNs), mono_ns_(0) {}
 
 WallTime FakeClock::Now() const {
-  return WallTime(std::chrono::duration_cast<WallTime::duration>(
-      std::chrono::nanoseconds(wall_ns_.load())));
+  return WallTime(
+      std::chrono::duration_cast<WallTime::duration>(std::chrono::nanoseconds(wall_ns_.load())));
 }
 
 MonoTime FakeClock::Monotonic() const {
-  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(
-      std::chrono::nanoseconds(mono_ns_.load())));
+  return MonoTime(
+      std::chrono::duration_cast<MonoTime::duration>(std::chrono::nanoseconds(mono_ns_.load())));
 }
 
 void FakeClock::Advance(std::chrono::nanoseconds d) {
@@ -61,10 +61,9 @@ std::string FormatRfc3339Millis(WallTime t) {
   unsigned mo, d;
   CivilFromDays(days, y, mo, d);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<long long>(y), mo, d, static_cast<int>(rem / 3600000),
-                static_cast<int>(rem / 60000 % 60), static_cast<int>(rem / 1000 % 60),
-                static_cast<int>(rem % 1000));
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y),
+                mo, d, static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
+                static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000));
   return buf;
 }
 

@@ -12,12 +12,18 @@ class DiscardSink final : public LogSink {
 
 std::string_view PaddedName(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "TRACE";
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO ";
-    case LogLevel::kWarn: return "WARN ";
-    case LogLevel::kError: return "ERROR";
-    case LogLevel::kOff: break;
+    case LogLevel::kTrace:
+      return "TRACE";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO ";
+    case LogLevel::kWarn:
+      return "WARN ";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kOff:
+      break;
   }
   return "OFF  ";
 }
@@ -25,11 +31,16 @@ std::string_view PaddedName(LogLevel level) {
 std::string_view Colour(LogLevel level) {
   switch (level) {
     case LogLevel::kTrace:
-    case LogLevel::kDebug: return "\x1b[2m";   // dim
-    case LogLevel::kInfo: return "\x1b[32m";   // green
-    case LogLevel::kWarn: return "\x1b[33m";   // yellow
-    case LogLevel::kError: return "\x1b[31m";  // red
-    case LogLevel::kOff: break;
+    case LogLevel::kDebug:
+      return "\x1b[2m";  // dim
+    case LogLevel::kInfo:
+      return "\x1b[32m";  // green
+    case LogLevel::kWarn:
+      return "\x1b[33m";  // yellow
+    case LogLevel::kError:
+      return "\x1b[31m";  // red
+    case LogLevel::kOff:
+      break;
   }
   return "";
 }
@@ -48,12 +59,18 @@ std::optional<LogLevel> ParseLogLevel(std::string_view name) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
-    case LogLevel::kOff: return "off";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
   }
   return "off";
 }

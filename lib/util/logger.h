@@ -62,7 +62,9 @@ class Logger {
   // A logger that discards everything; handy default for tests.
   static Logger& Discard();
 
-  bool Enabled(LogLevel level) const { return sink_ && level >= min_level_ && level != LogLevel::kOff; }
+  bool Enabled(LogLevel level) const {
+    return sink_ && level >= min_level_ && level != LogLevel::kOff;
+  }
   void Log(LogLevel level, std::string_view component, std::string_view message) const;
   void set_min_level(LogLevel level) { min_level_ = level; }
   LogLevel min_level() const { return min_level_; }

@@ -4,15 +4,24 @@ namespace outpost {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kNotFound: return "not_found";
-    case Code::kPermissionDenied: return "permission_denied";
-    case Code::kIoError: return "io_error";
-    case Code::kCorrupt: return "corrupt";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kUnsupported: return "unsupported";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kPermissionDenied:
+      return "permission_denied";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kCorrupt:
+      return "corrupt";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kUnsupported:
+      return "unsupported";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }

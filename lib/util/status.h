@@ -93,8 +93,8 @@ class [[nodiscard]] Result {
 }  // namespace outpost
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define OUTPOST_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    ::outpost::Status outpost_status_ = (expr); \
+#define OUTPOST_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::outpost::Status outpost_status_ = (expr);        \
     if (!outpost_status_.ok()) return outpost_status_; \
   } while (0)

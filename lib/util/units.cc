@@ -60,11 +60,12 @@ bool Scale(const Number& n, uint64_t mult, uint64_t& out) {
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view text) {
-  static constexpr std::array<std::pair<std::string_view, uint64_t>, 5> kUnits{{
-      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}}};
+  static constexpr std::array<std::pair<std::string_view, uint64_t>, 5> kUnits{
+      {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}}};
   const std::string_view hint = " (write e.g. \"500ms\", \"30s\", \"5m\", \"1h30m\", \"7d\")";
   if (text.empty()) return InvalidArgument("empty duration" + std::string(hint));
-  if (text[0] == '-') return InvalidArgument("negative duration " + Quoted(text) + " is not allowed");
+  if (text[0] == '-')
+    return InvalidArgument("negative duration " + Quoted(text) + " is not allowed");
   // Durations are capped at 100 years, far below any overflow of milliseconds.
   constexpr uint64_t kMaxMs = 100ULL * 365 * 86400000;
   uint64_t total = 0;
@@ -98,16 +99,16 @@ Result<Duration> ParseDuration(std::string_view text) {
 }
 
 Result<uint64_t> ParseSize(std::string_view text) {
-  static constexpr std::array<std::pair<std::string_view, uint64_t>, 9> kUnits{{
-      {"B", 1},
-      {"KB", 1000ULL},
-      {"MB", 1000ULL * 1000},
-      {"GB", 1000ULL * 1000 * 1000},
-      {"TB", 1000ULL * 1000 * 1000 * 1000},
-      {"KiB", 1ULL << 10},
-      {"MiB", 1ULL << 20},
-      {"GiB", 1ULL << 30},
-      {"TiB", 1ULL << 40}}};
+  static constexpr std::array<std::pair<std::string_view, uint64_t>, 9> kUnits{
+      {{"B", 1},
+       {"KB", 1000ULL},
+       {"MB", 1000ULL * 1000},
+       {"GB", 1000ULL * 1000 * 1000},
+       {"TB", 1000ULL * 1000 * 1000 * 1000},
+       {"KiB", 1ULL << 10},
+       {"MiB", 1ULL << 20},
+       {"GiB", 1ULL << 30},
+       {"TiB", 1ULL << 40}}};
   const std::string_view units = " (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)";
   if (text.empty()) return InvalidArgument("empty size (write e.g. \"256MiB\")");
   if (text[0] == '-') return InvalidArgument("negative size " + Quoted(text) + " is not allowed");
@@ -116,7 +117,8 @@ Result<uint64_t> ParseSize(std::string_view text) {
   if (!ReadNumber(text, i, n)) {
     if (IsDigit(text[0]))
       return InvalidArgument("size " + Quoted(text) + " is too large (at most 16 EiB)");
-    return InvalidArgument("size " + Quoted(text) + " does not start with a number (write e.g. \"256MiB\")");
+    return InvalidArgument("size " + Quoted(text) +
+                           " does not start with a number (write e.g. \"256MiB\")");
   }
   if (i < text.size() && text[i] == ' ') ++i;
   const std::string_view unit = text.substr(i);
@@ -135,8 +137,8 @@ Result<uint64_t> ParseSize(std::string_view text) {
 std::string FormatDuration(Duration d) {
   int64_t ms = d.count();
   if (ms <= 0) return "0s";
-  static constexpr std::array<std::pair<std::string_view, int64_t>, 5> kUnits{{
-      {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}};
+  static constexpr std::array<std::pair<std::string_view, int64_t>, 5> kUnits{
+      {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}}};
   std::string out;
   for (const auto& [name, m] : kUnits) {
     if (ms >= m) {
@@ -149,8 +151,8 @@ std::string FormatDuration(Duration d) {
 }
 
 std::string FormatSize(uint64_t bytes) {
-  static constexpr std::array<std::pair<std::string_view, uint64_t>, 4> kUnits{{
-      {"TiB", 1ULL << 40}, {"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}}};
+  static constexpr std::array<std::pair<std::string_view, uint64_t>, 4> kUnits{
+      {{"TiB", 1ULL << 40}, {"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}}};
   for (const auto& [name, m] : kUnits)
     if (bytes != 0 && bytes % m == 0) return std::to_string(bytes / m) + std::string(name);
   return std::to_string(bytes) + "B";

@@ -28,7 +28,9 @@ FilePrivacy CheckFilePrivacy(const std::filesystem::path& path) {
   const bool group = (st.st_mode & (S_IRGRP | S_IWGRP)) != 0;
   const bool other = (st.st_mode & (S_IROTH | S_IWOTH)) != 0;
   r.detail = std::string("mode ") + mode + " lets " +
-             (group && other ? "group and others" : group ? "its group" : "others") +
+             (group && other ? "group and others"
+              : group        ? "its group"
+                             : "others") +
              " read or change it";
   r.fix = "chmod 600 " + path.string();
   return r;

@@ -34,8 +34,9 @@ bool IsTerminal(StdStream stream) {
 DefaultPaths GetDefaultPaths() {
   char buf[MAX_PATH] = {};
   const DWORD n = GetEnvironmentVariableA("ProgramData", buf, sizeof buf);
-  const std::filesystem::path base =
-      (n > 0 && n < sizeof buf) ? std::filesystem::path(buf) : std::filesystem::path("C:\\ProgramData");
+  const std::filesystem::path base = (n > 0 && n < sizeof buf)
+                                         ? std::filesystem::path(buf)
+                                         : std::filesystem::path("C:\\ProgramData");
   return {base / "outpost" / "outpost.toml", base / "outpost" / "state",
           (base / "outpost" / "logs" / "*.log").string()};
 }

@@ -65,8 +65,9 @@ TEST_CASE("a config holding a secret must be private to its owner") {
   REQUIRE(open.error_count() == 1);
   const auto& d = open.diagnostics[0];
   CHECK(d.file == path.string());
-  CHECK(d.message == "file holds a secret (a token, passphrase or password) but mode 0644 lets "
-                     "group and others read or change it");
+  CHECK(d.message ==
+        "file holds a secret (a token, passphrase or password) but mode 0644 lets "
+        "group and others read or change it");
   CHECK(d.hint == "fix: chmod 600 " + path.string());
 
   SetMode(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
@@ -91,8 +92,8 @@ TEST_CASE("a config without secrets may be world-readable") {
 TEST_CASE("a token_file must exist and be private") {
   testing::TempDir dir;
   const auto token = dir.Write("token", "s3cret\n");
-  const auto path = dir.Write("outpost.toml",
-                              "[output]\nendpoint = \"https://ingest.example\"\ntoken_file = \"token\"\n");
+  const auto path = dir.Write(
+      "outpost.toml", "[output]\nendpoint = \"https://ingest.example\"\ntoken_file = \"token\"\n");
   if (!PosixPermissions(path)) return;  // covered by the Windows honesty test above
   SetMode(token, fs::perms::owner_read | fs::perms::others_read);
   auto open = LoadConfigFile(path, Opts());

@@ -25,7 +25,8 @@ std::vector<std::string> Lines(const ConfigParseResult& r) {
 
 bool Has(const ConfigParseResult& r, const std::string& text) {
   const auto lines = Lines(r);
-  const bool found = std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l == text; });
+  const bool found =
+      std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l == text; });
   if (!found) {
     for (const auto& l : lines) UNSCOPED_INFO("got: " << l);
   }
@@ -114,7 +115,8 @@ feed_url = "https://updates.example.com/outpost"
 TEST_CASE("an unknown key names its position and the nearest known key") {
   auto r = Parse("[buffer]\nmax_byte = \"1GiB\"\n");
   CHECK(r.error_count() == 1);
-  CHECK(Has(r, "t.toml:2:1: error: unknown key 'max_byte' in [buffer] (did you mean 'max_bytes'?)"));
+  CHECK(
+      Has(r, "t.toml:2:1: error: unknown key 'max_byte' in [buffer] (did you mean 'max_bytes'?)"));
   CHECK(r.diagnostics[0].key == "buffer.max_byte");
   CHECK(r.diagnostics[0].hint == "did you mean 'max_bytes'?");
 }
@@ -137,12 +139,21 @@ max_bytes = -5
 log_level = 3
 )");
   CHECK(r.error_count() == 6);
-  CHECK(Has(r, "t.toml:2:1: error: unknown key 'max_byte' in [buffer] (did you mean 'max_bytes'?)"));
-  CHECK(Has(r, "t.toml:3:17: error: 'buffer.chunk_max_age': unknown unit 'parsecs' in duration \"5 parsecs\" (use ms, s, m, h or d)"));
-  CHECK(Has(r, "t.toml:4:21: error: 'buffer.compression_level' is 40, outside the allowed range 1 to 22"));
-  CHECK(Has(r, "t.toml:5:14: error: 'buffer.durability' is \"crsh\", expected \"crash\" or \"power\" (did you mean \"crash\"?)"));
+  CHECK(
+      Has(r, "t.toml:2:1: error: unknown key 'max_byte' in [buffer] (did you mean 'max_bytes'?)"));
+  CHECK(Has(r,
+            "t.toml:3:17: error: 'buffer.chunk_max_age': unknown unit 'parsecs' in duration \"5 "
+            "parsecs\" (use ms, s, m, h or d)"));
+  CHECK(Has(
+      r,
+      "t.toml:4:21: error: 'buffer.compression_level' is 40, outside the allowed range 1 to 22"));
+  CHECK(Has(r,
+            "t.toml:5:14: error: 'buffer.durability' is \"crsh\", expected \"crash\" or \"power\" "
+            "(did you mean \"crash\"?)"));
   CHECK(Has(r, "t.toml:6:13: error: 'buffer.max_bytes': negative size -5 is not allowed"));
-  CHECK(Has(r, "t.toml:9:13: error: 'agent.log_level' must be \"trace\", \"debug\", \"info\", \"warn\", \"error\" or \"off\", found an integer"));
+  CHECK(Has(r,
+            "t.toml:9:13: error: 'agent.log_level' must be \"trace\", \"debug\", \"info\", "
+            "\"warn\", \"error\" or \"off\", found an integer"));
   // Sorted by position.
   for (size_t i = 1; i < r.diagnostics.size(); ++i)
     CHECK(r.diagnostics[i - 1].line <= r.diagnostics[i].line);
@@ -158,7 +169,9 @@ TEST_CASE("a TOML syntax error gives its position") {
 
 TEST_CASE("durations must be strings with a unit") {
   auto r = Parse("[buffer]\nchunk_max_age = 5\n");
-  CHECK(Has(r, "t.toml:2:17: error: 'buffer.chunk_max_age' must be a duration string, found an integer (write it with a unit, e.g. \"30s\" or \"5m\")"));
+  CHECK(Has(r,
+            "t.toml:2:17: error: 'buffer.chunk_max_age' must be a duration string, found an "
+            "integer (write it with a unit, e.g. \"30s\" or \"5m\")"));
 }
 
 TEST_CASE("durations and sizes below their minimum or overflowing are refused") {
@@ -169,7 +182,9 @@ chunk_max_bytes = "99999999999999999999TiB"
 )");
   CHECK(Has(r, "t.toml:2:17: error: 'buffer.chunk_max_age' must be at least 10ms"));
   CHECK(Has(r, "t.toml:3:13: error: 'buffer.max_bytes' must be at least 1MiB"));
-  CHECK(Has(r, "t.toml:4:19: error: 'buffer.chunk_max_bytes': size \"99999999999999999999TiB\" is too large (at most 16 EiB)"));
+  CHECK(Has(r,
+            "t.toml:4:19: error: 'buffer.chunk_max_bytes': size \"99999999999999999999TiB\" is too "
+            "large (at most 16 EiB)"));
 }
 
 TEST_CASE("keys that depend on each other are checked together") {
@@ -186,10 +201,16 @@ client_cert = "/c.pem"
 initial = "10m"
 max = "1m"
 )");
-  CHECK(Has(r, "t.toml:3:19: error: 'buffer.chunk_max_bytes' (4MiB) is larger than 'buffer.max_bytes' (2MiB)"));
+  CHECK(Has(r,
+            "t.toml:3:19: error: 'buffer.chunk_max_bytes' (4MiB) is larger than 'buffer.max_bytes' "
+            "(2MiB)"));
   CHECK(Has(r, "t.toml:8:14: error: set either 'output.token' or 'output.token_file', not both"));
-  CHECK(Has(r, "t.toml:9:15: error: 'output.client_cert' and 'output.client_key' go together; set both or neither"));
-  CHECK(Has(r, "t.toml:11:11: error: 'output.retry.initial' (10m) is longer than 'output.retry.max' (1m)"));
+  CHECK(Has(r,
+            "t.toml:9:15: error: 'output.client_cert' and 'output.client_key' go together; set "
+            "both or neither"));
+  CHECK(Has(
+      r,
+      "t.toml:11:11: error: 'output.retry.initial' (10m) is longer than 'output.retry.max' (1m)"));
 }
 
 TEST_CASE("output needs an endpoint, and a plain-http or unverified one is warned about") {
@@ -197,12 +218,19 @@ TEST_CASE("output needs an endpoint, and a plain-http or unverified one is warne
   CHECK(Has(missing, "t.toml:1:1: error: missing required key 'output.endpoint'"));
 
   auto bad = Parse("[output]\nendpoint = \"ftp://x\"\n");
-  CHECK(Has(bad, "t.toml:2:12: error: 'output.endpoint' must start with https:// (or http://), found \"ftp://x\""));
+  CHECK(Has(bad,
+            "t.toml:2:12: error: 'output.endpoint' must start with https:// (or http://), found "
+            "\"ftp://x\""));
 
-  auto plain = Parse("[output]\nendpoint = \"http://127.0.0.1:8080\"\ninsecure_skip_verify = true\n");
+  auto plain =
+      Parse("[output]\nendpoint = \"http://127.0.0.1:8080\"\ninsecure_skip_verify = true\n");
   CHECK(plain.ok());
-  CHECK(Has(plain, "t.toml:2:12: warning: 'output.endpoint' is plain http://: records travel unencrypted (use https:// unless the receiver is a relay on this host)"));
-  CHECK(Has(plain, "t.toml:3:24: warning: 'output.insecure_skip_verify' is true: the server's identity is not checked"));
+  CHECK(Has(plain,
+            "t.toml:2:12: warning: 'output.endpoint' is plain http://: records travel unencrypted "
+            "(use https:// unless the receiver is a relay on this host)"));
+  CHECK(Has(plain,
+            "t.toml:3:24: warning: 'output.insecure_skip_verify' is true: the server's identity is "
+            "not checked"));
 }
 
 TEST_CASE("file sources need paths, valid regexes and distinct names") {
@@ -220,11 +248,16 @@ start = "(unclosed"
 )");
   CHECK(Has(r, "t.toml:1:1: error: missing required key 'source.file[0].paths'"));
   CHECK(Has(r, "t.toml:6:9: error: 'source.file[1].paths' must not be empty"));
-  CHECK(Has(r, "t.toml:9:9: error: 'source.file[2].paths' must be an array of strings, found a string (write [\"/var/log/x.log\"])"));
-  CHECK(Has(r, "t.toml:5:8: error: two file sources are named \"a\" (give each [[source.file]] its own name)"));
+  CHECK(Has(r,
+            "t.toml:9:9: error: 'source.file[2].paths' must be an array of strings, found a string "
+            "(write [\"/var/log/x.log\"])"));
+  CHECK(Has(r,
+            "t.toml:5:8: error: two file sources are named \"a\" (give each [[source.file]] its "
+            "own name)"));
   bool regex_error = false;
   for (const auto& d : r.diagnostics)
-    regex_error |= d.line == 11 && d.message.find("not a valid regular expression") != std::string::npos;
+    regex_error |=
+        d.line == 11 && d.message.find("not a valid regular expression") != std::string::npos;
   CHECK(regex_error);
 }
 
@@ -242,8 +275,11 @@ exlude = ["/y"]
 start = "^a"
 max_line = 5
 )");
-  CHECK(Has(r, "t.toml:3:1: error: unknown key 'exlude' in [[source.file]] (did you mean 'exclude'?)"));
-  CHECK(Has(r, "t.toml:6:1: error: unknown key 'max_line' in [source.file.multiline] (did you mean 'max_lines'?)"));
+  CHECK(Has(
+      r, "t.toml:3:1: error: unknown key 'exlude' in [[source.file]] (did you mean 'exclude'?)"));
+  CHECK(Has(r,
+            "t.toml:6:1: error: unknown key 'max_line' in [source.file.multiline] (did you mean "
+            "'max_lines'?)"));
 }
 
 TEST_CASE("inline secrets are noticed so the file's permissions can be checked") {
@@ -255,14 +291,16 @@ TEST_CASE("inline secrets are noticed so the file's permissions can be checked")
 TEST_CASE("update needs a feed when enabled and a valid channel") {
   auto r = Parse("[update]\nenabled = true\nchannel = \"beta channel\"\n");
   CHECK(Has(r, "t.toml:2:11: error: 'update.enabled' is true but 'update.feed_url' is not set"));
-  CHECK(Has(r, "t.toml:3:11: error: 'update.channel' may hold only letters, digits, '.', '_' and '-'"));
+  CHECK(Has(
+      r, "t.toml:3:11: error: 'update.channel' may hold only letters, digits, '.', '_' and '-'"));
 }
 
 TEST_CASE("relative paths resolve against the config file's directory") {
   ConfigParseOptions o = Opts();
   o.base_dir = "/etc/outpost";
-  auto r = ParseConfig("[agent]\nstate_dir = \"state\"\n[checks]\npolicies = [\"p.toml\", \"/abs.toml\"]\n",
-                       "t.toml", o);
+  auto r = ParseConfig(
+      "[agent]\nstate_dir = \"state\"\n[checks]\npolicies = [\"p.toml\", \"/abs.toml\"]\n",
+      "t.toml", o);
   REQUIRE(r.ok());
   CHECK(r.config.agent.state_dir == std::filesystem::path("/etc/outpost") / "state");
   REQUIRE(r.config.checks.policies.size() == 2);

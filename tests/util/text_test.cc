@@ -14,7 +14,8 @@ TEST_CASE("edit distance counts single-character edits") {
 }
 
 TEST_CASE("the nearest word is offered only when it is a plausible typo") {
-  const std::vector<std::string> keys = {"max_bytes", "durability", "chunk_max_bytes", "chunk_max_age"};
+  const std::vector<std::string> keys = {"max_bytes", "durability", "chunk_max_bytes",
+                                         "chunk_max_age"};
   CHECK(NearestWord("max_byte", keys) == "max_bytes");
   CHECK(NearestWord("chunk_max_ag", keys) == "chunk_max_age");
   CHECK(NearestWord("endpoint", keys).empty());
@@ -33,12 +34,12 @@ TEST_CASE("JSON strings escape quotes, control bytes and invalid UTF-8 without l
   CHECK(JsonQuote("line\nnext\ttab") == "\"line\\nnext\\ttab\"");
   CHECK(JsonQuote(std::string("nul\0byte", 8)) == "\"nul\\u0000byte\"");
   CHECK(JsonQuote("\x1b[31m") == "\"\\u001b[31m\"");
-  CHECK(JsonQuote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");          // valid UTF-8 kept
-  CHECK(JsonQuote("\xe2\x82\xac") == "\"\xe2\x82\xac\"");        // euro sign kept
-  CHECK(JsonQuote("bad\xff") == "\"bad\\\\xff\"");               // invalid byte as text \xff
-  CHECK(JsonQuote("\xc3") == "\"\\\\xc3\"");                      // truncated sequence
+  CHECK(JsonQuote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");             // valid UTF-8 kept
+  CHECK(JsonQuote("\xe2\x82\xac") == "\"\xe2\x82\xac\"");           // euro sign kept
+  CHECK(JsonQuote("bad\xff") == "\"bad\\\\xff\"");                  // invalid byte as text \xff
+  CHECK(JsonQuote("\xc3") == "\"\\\\xc3\"");                        // truncated sequence
   CHECK(JsonQuote("\xed\xa0\x80") == "\"\\\\xed\\\\xa0\\\\x80\"");  // a surrogate is not UTF-8
-  CHECK(JsonQuote("\xc0\xaf") == "\"\\\\xc0\\\\xaf\"");          // overlong encoding
+  CHECK(JsonQuote("\xc0\xaf") == "\"\\\\xc0\\\\xaf\"");             // overlong encoding
 }
 
 }  // namespace outpost

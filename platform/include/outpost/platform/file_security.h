@@ -11,9 +11,9 @@ namespace outpost::platform {
 struct FilePrivacy {
   bool supported = true;  // false: this OS cannot check yet (detail says so)
   bool checked = false;   // false: not supported, or the file could not be read (detail)
-  bool exposed = false;  // true: readable by group or others
-  std::string detail;    // "mode 0644 lets group and others read it"
-  std::string fix;       // "chmod 600 /etc/outpost/outpost.toml"
+  bool exposed = false;   // true: readable by group or others
+  std::string detail;     // "mode 0644 lets group and others read it"
+  std::string fix;        // "chmod 600 /etc/outpost/outpost.toml"
 };
 
 FilePrivacy CheckFilePrivacy(const std::filesystem::path& path);

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# scripts/test.sh — everything CI checks, from a fresh Debian 12 machine:
+#   1. dependencies for Linux and Windows (scripts/deps.sh; cached after the first run)
+#   2. dev build (Debug, ASan+UBSan, -Werror) and all its tests
+#   3. release build (static, stripped) and all its tests, including the static-link check
+#   4. Windows cross build and its tests under Wine, then `outpost.exe version`
+#   5. formatting check (clang-format)
+# Prints how long each step took. Exits non-zero on the first failure.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+timings=()
+step_start=0
+step() {
+  step_start=$SECONDS
+  step_name=$1
+  printf '\n==> %s\n' "$1"
+}
+step_done() { timings+=("$(printf '%-44s %4d s' "$step_name" $((SECONDS - step_start)))"); }
+summary() {
+  printf '\n==> timings\n'
+  printf '  %s\n' "${timings[@]}"
+}
+trap 'rc=$?; if [[ $rc -ne 0 ]]; then summary; echo "FAILED in step: $step_name" >&2; fi' EXIT
+
+step "test tools"
+tools=(clang-format file python3)
+missing=()
+for p in "${tools[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+step_done
+
+step "dependencies (linux)"
+linux_prefix=$(scripts/deps.sh linux | tail -n 1)
+step_done
+
+step "dependencies (windows)"
+windows_prefix=$(scripts/deps.sh windows | tail -n 1)
+step_done
+
+build_and_test() { # build_and_test PRESET PREFIX
+  local preset=$1 prefix=$2
+  step "build $preset"
+  OUTPOST_DEPS_PREFIX="$prefix" cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "warning|error|outpost binary|FAILED" || true
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "build $preset failed" >&2; exit 1; }
+  step_done
+  step "test $preset"
+  ctest --preset "$preset" -j"$jobs"
+  step_done
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+build_and_test dev "$linux_prefix"
+build_and_test release "$linux_prefix"
+ls -l build/release/app/outpost
+file build/release/app/outpost
+
+# Wine: a throwaway prefix, and one wineserver kept alive around ctest so each test
+# does not pay for starting one.
+export WINEPREFIX
+WINEPREFIX=$(mktemp -d /tmp/outpost-wine.XXXXXX)
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+cleanup_wine() { wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"; }
+trap 'rc=$?; cleanup_wine; if [[ $rc -ne 0 ]]; then summary; echo "FAILED in step: $step_name" >&2; fi' EXIT
+step "wine prefix"
+wineboot --init >/dev/null 2>&1 || true
+wineserver -p
+step_done
+build_and_test windows "$windows_prefix"
+step "outpost.exe version under Wine"
+wine build/windows/app/outpost.exe version
+step_done
+
+step "clang-format check"
+if command -v clang-format >/dev/null; then
+  git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+else
+  echo "clang-format not installed; skipped" >&2
+fi
+step_done
+
+summary
+echo "all tests passed"
