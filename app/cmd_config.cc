@@ -148,8 +148,12 @@ int RunInit(Cli& cli, const ConfigOptions& opts) {
                  err.c_str());
     return kExitRuntime;
   }
-  std::printf("wrote %s (private to its owner); check it with: outpost config check %s\n",
-              path.string().c_str(), path.string().c_str());
+  if (opts.json) {
+    PrintJson({{"written", path.string()}});
+  } else {
+    std::printf("wrote %s (private to its owner); check it with: outpost config check %s\n",
+                path.string().c_str(), path.string().c_str());
+  }
   return kExitOk;
 }
 
@@ -234,6 +238,7 @@ void AddConfigCommand(CLI::App& app, Cli& cli, Action& action) {
   init->add_option("FILE", opts->file,
                    "Where to write it (default: --config or the OS default); - for stdout.");
   init->add_flag("--force", opts->force, "Overwrite an existing file.");
+  init->add_flag("--json", opts->json, "Report the file written as JSON.");
   init->footer(
       "EXAMPLES\n  outpost config init ./outpost.toml && outpost config check ./outpost.toml\n"
       "  outpost config init - | less\n\n"

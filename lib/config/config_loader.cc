@@ -234,6 +234,8 @@ std::string ExampleConfig(const ConfigParseOptions& options) {
       continue;
     }
     const bool active = active_table(d.table);
+    if (!out.empty() && out.back() == '\n' && out.size() >= 2 && out[out.size() - 2] != ']')
+      out += "\n";  // a blank line between keys, none right after a table header
     AppendComment(out, d.doc, "");
     if (active && d.table == "source.file" && d.key == "paths") {
       out += "paths = [" + TomlQuote(options.example_log_glob) + "]\n";

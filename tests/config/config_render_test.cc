@@ -118,3 +118,22 @@ TEST_CASE("docs/config.md carries the generated key reference unchanged") {
 }
 
 }  // namespace outpost
+
+namespace outpost {
+
+TEST_CASE("installer/outpost.example.toml is the current config init output") {
+  std::ifstream in(std::string(OUTPOST_SOURCE_DIR) + "/installer/outpost.example.toml",
+                   std::ios::binary);
+  REQUIRE(in);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string file = buf.str();
+  file.erase(std::remove(file.begin(), file.end(), '\r'), file.end());
+  ConfigParseOptions o;
+  o.default_state_dir = "/var/lib/outpost";
+  o.example_log_glob = "/var/log/*.log";
+  INFO("regenerate with scripts/gen-docs.sh");
+  CHECK(file == ExampleConfig(o));
+}
+
+}  // namespace outpost
