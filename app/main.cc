@@ -29,6 +29,8 @@ int Run(int argc, char** argv) {
       "outpost"};
   app.footer(kFooter);
   app.require_subcommand(1);
+  // "/tmp/x.toml" is a path, not a Windows-style option, on every OS.
+  app.allow_windows_style_options(false);
   app.fallthrough();
   GlobalOptions& g = cli.options();
   app.add_option("-c,--config", g.config_path, "Config file (default: the OS default, see FILES).");
@@ -45,6 +47,18 @@ int Run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A mistyped command surfaces as "subcommand required" with the word left over.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      for (const CLI::App* a : {static_cast<const CLI::App*>(&app)}) {
+        const auto rest = a->remaining();
+        if (!rest.empty() && !rest.front().empty() && rest.front()[0] != '-') {
+          std::fprintf(stderr,
+                       "outpost: unknown command '%s' (run 'outpost --help' for the list)\n",
+                       rest.front().c_str());
+          return kExitUsage;
+        }
+      }
+    }
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }

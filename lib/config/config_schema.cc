@@ -121,6 +121,8 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
                           std::chrono::milliseconds(10));
   t.Table("multiline", "Joining continuation lines (stack traces) into one record.",
           [&](TableReader& m, bool present) {
+            // Optional, like [output]: absent means off, and `config show` leaves it out.
+            if (!present && !m.describe()) return;
             MultilineConfig mc;
             ReadMultiline(m, mc);
             if (present) f.multiline = mc;

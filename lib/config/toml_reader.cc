@@ -96,15 +96,13 @@ TableReader::TableReader(ReadContext& ctx, const toml::table* table, std::string
     : ctx_(ctx),
       table_(table),
       path_(std::move(path)),
+      key_prefix_(array_of_tables && index >= 0 ? path_ + "[" + std::to_string(index) + "]"
+                                                : path_),
       index_(index),
       array_of_tables_(array_of_tables) {}
 
 std::string TableReader::KeyPath(std::string_view key) const {
-  std::string p = path_;
-  if (index_ >= 0) p += "[" + std::to_string(index_) + "]";
-  if (!p.empty()) p += ".";
-  p += key;
-  return p;
+  return key_prefix_.empty() ? std::string(key) : key_prefix_ + "." + std::string(key);
 }
 
 bool TableReader::has(std::string_view key) const {
@@ -396,6 +394,7 @@ void TableReader::Table(std::string_view key, std::string_view doc,
   }
   std::string sub_path = path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   TableReader sub(ctx_, t, sub_path, index_, false);
+  sub.key_prefix_ = KeyPath(key);
   sub.Document("", "table", "", doc);
   read(sub, t != nullptr);
   sub.Finish();

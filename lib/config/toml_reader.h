@@ -97,7 +97,8 @@ class TableReader {
 
   ReadContext& ctx_;
   const toml::table* table_;
-  std::string path_;
+  std::string path_;        // schema table name: "source.file.multiline"
+  std::string key_prefix_;  // where its keys live: "source.file[0].multiline"
   int index_;
   bool array_of_tables_;
   std::vector<std::string> known_;
