@@ -28,7 +28,9 @@ struct hostent* gethostbyname(const char*) {
   return nullptr;
 }
 
-struct servent* getservbyname(const char*, const char*) { return nullptr; }
+struct servent* getservbyname(const char*, const char*) {
+  return nullptr;
+}
 
 int getservbyport_r(int, const char*, struct servent*, char*, size_t, struct servent** result) {
   if (result != nullptr) *result = nullptr;

@@ -2,6 +2,7 @@
 #include <catch.hpp>
 
 #include "config/config_loader.h"
+#include "config/test_options.h"
 #include "outpost/platform/file_security.h"
 #include "test_files.h"
 
@@ -10,11 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ConfigParseOptions Opts() {
-  ConfigParseOptions o;
-  o.default_state_dir = "/var/lib/outpost";
-  return o;
-}
+ConfigParseOptions Opts() { return testing::LinuxDefaults(); }
 
 bool PosixPermissions(const fs::path& p) { return platform::CheckFilePrivacy(p).supported; }
 

@@ -4,15 +4,12 @@
 #include <algorithm>
 
 #include "config/config_loader.h"
+#include "config/test_options.h"
 
 namespace outpost {
 namespace {
 
-ConfigParseOptions Opts() {
-  ConfigParseOptions o;
-  o.default_state_dir = "/var/lib/outpost";
-  return o;
-}
+ConfigParseOptions Opts() { return testing::LinuxDefaults(); }
 
 ConfigParseResult Parse(std::string_view text) { return ParseConfig(text, "t.toml", Opts()); }
 

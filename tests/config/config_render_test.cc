@@ -6,15 +6,12 @@
 #include <sstream>
 
 #include "config/config_loader.h"
+#include "config/test_options.h"
 
 namespace outpost {
 namespace {
 
-ConfigParseOptions Opts() {
-  ConfigParseOptions o;
-  o.default_state_dir = "/var/lib/outpost";
-  return o;
-}
+ConfigParseOptions Opts() { return testing::LinuxDefaults(); }
 
 }  // namespace
 
@@ -129,9 +126,7 @@ TEST_CASE("installer/outpost.example.toml is the current config init output") {
   buf << in.rdbuf();
   std::string file = buf.str();
   file.erase(std::remove(file.begin(), file.end(), '\r'), file.end());
-  ConfigParseOptions o;
-  o.default_state_dir = "/var/lib/outpost";
-  o.example_log_glob = "/var/log/*.log";
+  const ConfigParseOptions o = testing::LinuxDefaults();
   INFO("regenerate with scripts/gen-docs.sh");
   CHECK(file == ExampleConfig(o));
 }
