@@ -77,7 +77,17 @@ wineboot --init >/dev/null 2>&1 || true
 wineserver -p
 step_done
 build_and_test windows "$windows_prefix"
-step "outpost.exe version under Wine"
+step "outpost.exe: static, system DLLs only, runs under Wine"
+# A static outpost.exe imports only DLLs that every Windows has.
+imports=$(x86_64-w64-mingw32-objdump -p build/windows/app/outpost.exe | sed -n 's/.*DLL Name: //p')
+echo "imports: $(echo $imports)"
+for dll in $imports; do
+  case "${dll,,}" in
+    kernel32.dll | advapi32.dll | bcrypt.dll | crypt32.dll | msvcrt.dll | ws2_32.dll | secur32.dll | user32.dll | winmm.dll | ntdll.dll) ;;
+    *) echo "outpost.exe imports a non-system DLL: $dll" >&2; exit 1 ;;
+  esac
+done
+ls -l build/windows/app/outpost.exe
 wine build/windows/app/outpost.exe version
 step_done
 
