@@ -63,15 +63,33 @@ bool Cli::LoadConfig(ConfigParseResult& out) {
     std::fprintf(stderr, "outpost: config: %zu error(s); nothing was done\n", out.error_count());
     return false;
   }
-  if (!options_.state_dir.empty()) out.config.agent.state_dir = options_.state_dir;
+  ApplyOverrides(out);
+  // The config's log settings apply unless the command line set them.
   if (options_.log_level.empty()) logger_->set_min_level(out.config.agent.log_level);
-  for (auto& v : out.effective) {
-    if (v.table == "agent" && v.key == "state_dir" && !options_.state_dir.empty())
-      v.text = options_.state_dir;
-    if (v.table == "agent" && v.key == "log_level" && !options_.log_level.empty())
-      v.text = options_.log_level;
+  if (options_.log_format.empty() && out.config.agent.log_format != LogFormat::kText) {
+    sink_ = std::make_unique<StreamLogSink>(stderr, out.config.agent.log_format, false);
+    logger_ = std::make_unique<Logger>(sink_.get(), &clock_, logger_->min_level());
   }
   return true;
+}
+
+void Cli::ApplyOverrides(ConfigParseResult& r) const {
+  auto set = [&](std::string_view key, const std::string& value) {
+    for (auto& v : r.effective)
+      if (v.table == "agent" && v.key == key) v.text = value;
+  };
+  if (!options_.state_dir.empty()) {
+    r.config.agent.state_dir = options_.state_dir;
+    set("state_dir", options_.state_dir);
+  }
+  if (!options_.log_level.empty()) {
+    if (auto l = ParseLogLevel(options_.log_level)) r.config.agent.log_level = *l;
+    set("log_level", options_.log_level);
+  }
+  if (!options_.log_format.empty()) {
+    if (auto f = ParseLogFormat(options_.log_format)) r.config.agent.log_format = *f;
+    set("log_format", options_.log_format);
+  }
 }
 
 void PrintJson(const nlohmann::json& j) {

@@ -51,6 +51,9 @@ class Cli {
   // Loads the config and applies the global overrides (--state-dir, --log-level).
   // On errors prints every diagnostic on stderr and returns false.
   bool LoadConfig(ConfigParseResult& out);
+  // Applies --state-dir, --log-level and --log-format to a loaded config and to its
+  // effective values (what `config show` prints).
+  void ApplyOverrides(ConfigParseResult& r) const;
 
   bool color_stdout() const { return color_stdout_; }
 

@@ -76,6 +76,7 @@ int RunCheck(Cli& cli, const ConfigOptions& opts) {
   const std::filesystem::path path =
       opts.file.empty() ? cli.ConfigPath() : std::filesystem::path(opts.file);
   ConfigParseResult r = LoadConfigFile(path, cli.ParseOptions());
+  cli.ApplyOverrides(r);
   const size_t errors = r.error_count();
   const size_t warnings = r.diagnostics.size() - errors;
   const std::string trust =
@@ -151,18 +152,19 @@ int RunInit(Cli& cli, const ConfigOptions& opts) {
   if (opts.json) {
     PrintJson({{"written", path.string()}});
   } else {
-    std::printf("wrote %s (private to its owner); check it with: outpost config check %s\n",
-                path.string().c_str(), path.string().c_str());
+    const bool private_mode = platform::CheckFilePrivacy(path).supported;
+    std::printf("wrote %s%s; check it with: outpost config check %s\n", path.string().c_str(),
+                private_mode ? " (private to its owner)" : "", path.string().c_str());
   }
   return kExitOk;
 }
 
-int RunSchema(const ConfigOptions& opts) {
+int RunSchema(const Cli& cli, const ConfigOptions& opts) {
   if (opts.markdown) {
     std::fputs(ConfigReferenceMarkdown().c_str(), stdout);
     return kExitOk;
   }
-  const auto docs = DescribeConfig();
+  const auto docs = DescribeConfig(cli.ParseOptions());
   if (opts.json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : docs) {
@@ -251,7 +253,8 @@ void AddConfigCommand(CLI::App& app, Cli& cli, Action& action) {
   schema->add_flag("--markdown", opts->markdown,
                    "Print the reference table used in docs/config.md.");
   schema->footer("EXIT STATUS\n  0 always.");
-  schema->callback([opts, &action] { action = [opts] { return RunSchema(*opts); }; });
+  schema->callback(
+      [&cli, opts, &action] { action = [&cli, opts] { return RunSchema(cli, *opts); }; });
 }
 
 }  // namespace outpost::app

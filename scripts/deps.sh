@@ -13,7 +13,8 @@
 #
 #   ${OUTPOST_DEPS_CACHE:-$HOME/.cache/outpost-deps}/<target>-<hash>
 #
-# where <hash> covers this script, deps.lock and the MinGW toolchain file, so a second run takes seconds.
+# where <hash> covers this script, deps.lock, the MinGW toolchain file and the versions
+# of the Debian -dev packages the builds use, so a second run takes seconds.
 # The prefix path is the last line printed on stdout; `--print-prefix` prints only it.
 set -euo pipefail
 
@@ -29,10 +30,21 @@ case "$target" in linux | windows) ;; *) usage ;; esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lock="$here/deps.lock"
 cache_root=${OUTPOST_DEPS_CACHE:-$HOME/.cache/outpost-deps}
-key=$(cat "${BASH_SOURCE[0]}" "$lock" "$here/../cmake/mingw-w64.cmake" | sha256sum | cut -c1-16)
-prefix="$cache_root/$target-$key"
+# The key also covers the Debian packages whose headers and archives the builds use, so
+# a Debian point release of one of them rebuilds the prefix. It is computed after the
+# apt step, so the first run and later runs agree.
+keyed_pkgs=(libssl-dev libc-ares-dev libnghttp2-dev libzstd-dev zlib1g-dev)
+[[ "$target" == windows ]] && keyed_pkgs=(g++-mingw-w64-x86-64-posix libz-mingw-w64-dev)
+compute_prefix() {
+  local key
+  key=$({
+    cat "${BASH_SOURCE[0]}" "$lock" "$here/../cmake/mingw-w64.cmake"
+    dpkg-query -W -f='${Package}=${Version}\n' "${keyed_pkgs[@]}" 2>/dev/null || true
+  } | sha256sum | cut -c1-16)
+  echo "$cache_root/$target-$key"
+}
 if [[ "$print_only" == "--print-prefix" ]]; then
-  echo "$prefix"
+  compute_prefix
   exit 0
 fi
 
@@ -101,12 +113,13 @@ print_versions() {
   log "Debian packages used as-is:"
   local p
   for p in "${want[@]}"; do
-    case "$p" in lib*-dev | catch2 | nlohmann-json3-dev | libz-mingw-w64-dev | g++-mingw*)
+    case "$p" in lib*-dev | zlib1g-dev | catch2 | nlohmann-json3-dev | g++-mingw*)
       printf '    %s=%s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p")" >&2 ;;
     esac
   done
 }
 
+prefix=$(compute_prefix)
 if [[ -f "$prefix/.complete" ]]; then
   print_versions
   log "cached: $prefix"
@@ -155,7 +168,7 @@ sqlite_amalgamation() {
 }
 
 sqlite_flags=(-O2 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_THREADSAFE=1 -DSQLITE_DQS=0
-  -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DSQLITE_ENABLE_FTS5=0 -DSQLITE_OMIT_DEPRECATED
+  -DSQLITE_DEFAULT_WAL_SYNCHRONOUS=1 -DSQLITE_OMIT_DEPRECATED
   -DSQLITE_DEFAULT_FOREIGN_KEYS=1 -DSQLITE_USE_ALLOCA -ffunction-sections -fdata-sections)
 
 build_sqlite() { # build_sqlite CC AR

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/gen-docs.sh [--check] [BINARY] — regenerate the key reference in docs/config.md.
+# scripts/gen-docs.sh [--check] [BINARY] — regenerate the key reference in docs/config.md
+# and installer/outpost.example.toml.
 #
 # Runs `BINARY config schema --markdown` (BINARY defaults to build/dev/app/outpost; it
 # is not built here) and replaces what lies between the two marker lines of
@@ -93,3 +94,14 @@ except BaseException:
     raise
 print("gen-docs: rewrote the generated section of %s" % doc_path)
 PY
+
+# installer/outpost.example.toml is `config init -` of a Linux build, kept in the tree
+# for packages (a unit test compares the two).
+example="$root/installer/outpost.example.toml"
+if ((check)); then
+  "$binary" config init - | cmp -s - "$example" ||
+    { echo "gen-docs: $example is out of date; run scripts/gen-docs.sh" >&2; exit 1; }
+else
+  "$binary" config init - >"$example.tmp" && mv "$example.tmp" "$example"
+  echo "gen-docs: wrote $example"
+fi

@@ -88,13 +88,29 @@ void AppendComment(std::string& out, std::string_view text, std::string_view ind
   if (!line.empty()) out += std::string(indent) + "# " + line + "\n";
 }
 
-std::string MarkdownCell(std::string s) {
+// Text safe inside Markdown (and a table cell): no HTML tags, emphasis or cell breaks.
+std::string MarkdownText(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else
-      out.push_back(c);
+    switch (c) {
+      case '|':
+        out += "\\|";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '*':
+        out += "\\*";
+        break;
+      case '_':
+        out += "\\_";
+        break;
+      default:
+        out.push_back(c);
+    }
   }
   return out;
 }
@@ -209,7 +225,9 @@ ConfigParseResult LoadConfigFile(const std::filesystem::path& path,
   return result;
 }
 
-std::vector<ConfigKeyDoc> DescribeConfig() { return Describe(ConfigParseOptions{}); }
+std::vector<ConfigKeyDoc> DescribeConfig(const ConfigParseOptions& options) {
+  return Describe(options);
+}
 
 std::string ExampleConfig(const ConfigParseOptions& options) {
   std::string out =
@@ -223,6 +241,7 @@ std::string ExampleConfig(const ConfigParseOptions& options) {
   auto active_table = [](const std::string& t) {
     return t == "agent" || t == "buffer" || t == "source.file" || t == "checks" || t == "update";
   };
+  bool after_header = true;
   for (const ConfigKeyDoc& d : Describe(options)) {
     if (d.key.empty()) {
       if (d.table == "source") continue;
@@ -231,11 +250,12 @@ std::string ExampleConfig(const ConfigParseOptions& options) {
       AppendComment(out, d.doc);
       const std::string header = d.array_of_tables ? "[[" + d.table + "]]" : "[" + d.table + "]";
       out += (active ? "" : "# ") + header + "\n";
+      after_header = true;
       continue;
     }
     const bool active = active_table(d.table);
-    if (!out.empty() && out.back() == '\n' && out.size() >= 2 && out[out.size() - 2] != ']')
-      out += "\n";  // a blank line between keys, none right after a table header
+    if (!after_header) out += "\n";  // a blank line between keys
+    after_header = false;
     AppendComment(out, d.doc, "");
     if (active && d.table == "source.file" && d.key == "paths") {
       out += "paths = [" + TomlQuote(options.example_log_glob) + "]\n";
@@ -272,17 +292,19 @@ std::string ConfigReferenceMarkdown() {
     if (d.key.empty()) {
       if (!out.empty()) out += "\n";
       out += d.array_of_tables ? "### `[[" + d.table + "]]`\n\n" : "### `[" + d.table + "]`\n\n";
-      out += d.doc + "\n";
+      out += MarkdownText(d.doc) + "\n";
       if (d.table != "source") {
         out += "\n| key | type | default | description |\n|---|---|---|---|\n";
       }
       continue;
     }
-    std::string desc = d.doc;
+    std::string desc = MarkdownText(d.doc);
     if (d.required) desc = "**Required.** " + desc;
     if (d.secret) desc += " *Secret: shown as `***`.*";
-    out += "| `" + d.key + "` | " + MarkdownCell(d.type) + " | `" + MarkdownCell(d.default_text) +
-           "` | " + MarkdownCell(desc) + " |\n";
+    std::string def = d.default_text;
+    for (size_t pos = 0; (pos = def.find('|', pos)) != std::string::npos; pos += 2)
+      def.replace(pos, 1, "\\|");
+    out += "| `" + d.key + "` | " + MarkdownText(d.type) + " | `" + def + "` | " + desc + " |\n";
   }
   return out;
 }

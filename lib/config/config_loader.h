@@ -84,8 +84,8 @@ ConfigParseResult ParseConfig(std::string_view text, const std::string& file_nam
 ConfigParseResult LoadConfigFile(const std::filesystem::path& path,
                                  const ConfigParseOptions& options);
 
-// The schema, in declaration order.
-std::vector<ConfigKeyDoc> DescribeConfig();
+// The schema, in declaration order; defaults that depend on the OS come from `options`.
+std::vector<ConfigKeyDoc> DescribeConfig(const ConfigParseOptions& options = {});
 
 // A commented example config (`config init`): valid as written, every key shown.
 std::string ExampleConfig(const ConfigParseOptions& options);
@@ -93,7 +93,8 @@ std::string ExampleConfig(const ConfigParseOptions& options);
 // The effective settings as TOML, secrets as "***".
 std::string RenderConfigToml(const std::vector<ConfigValue>& values);
 
-// The key reference of docs/config.md, generated from the schema.
+// The key reference of docs/config.md, generated from the schema. OS-independent: the
+// OS-dependent defaults are left empty and described in the text.
 std::string ConfigReferenceMarkdown();
 
 }  // namespace outpost

@@ -27,6 +27,22 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A file the config names must exist and be a regular file (checked at load time, so
+// `config check` catches a typo before the agent needs the file).
+void RequireFile(TableReader& t, std::string_view key, const std::filesystem::path& path) {
+  if (t.describe() || path.empty()) return;
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  std::string why;
+  if (ec || !std::filesystem::exists(st))
+    why = "no such file";
+  else if (!std::filesystem::is_regular_file(st))
+    why = "not a regular file";
+  if (!why.empty())
+    t.context().Error(t.where(key), t.KeyPath(key),
+                      "'" + t.KeyPath(key) + "' names " + path.string() + ": " + why);
+}
+
 void ReadAgent(TableReader& t, AgentConfig& a, const ConfigParseOptions& opts) {
   a.id = t.String("id", "",
                   "Agent id sent with every record and in the Idempotency-Key header. Empty: a "
@@ -172,8 +188,11 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
                      "PEM file of CAs to trust instead of the system's (probed per OS: "
                      "/etc/ssl/certs/ca-certificates.crt and others on Linux; the system "
                      "store on Windows).");
+  RequireFile(t, "ca_file", o.ca_file);
   o.client_cert = t.Path("client_cert", "", "PEM client certificate for mutual TLS.");
+  RequireFile(t, "client_cert", o.client_cert);
   o.client_key = t.Path("client_key", "", "PEM private key of client_cert.");
+  RequireFile(t, "client_key", o.client_key);
   o.client_key_passphrase =
       t.String("client_key_passphrase", "", "Passphrase of client_key.", {.secret = true});
   if (!t.describe() && o.client_cert.empty() != o.client_key.empty())
@@ -223,13 +242,8 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
 
 void ReadChecks(TableReader& t, ChecksConfig& c) {
   c.enabled = t.Bool("enabled", c.enabled, "Run the policies' checks on their schedule.");
-  for (const auto& p : t.StringList("policies",
-                                    "Policy files (TOML, [[check]] entries); "
-                                    "relative to the config file's directory.")) {
-    std::filesystem::path path(p);
-    if (path.is_relative() && !t.context().base_dir.empty()) path = t.context().base_dir / path;
-    c.policies.push_back(path);
-  }
+  c.policies = t.PathList("policies", "Policy files (TOML, [[check]] entries).");
+  for (size_t i = 0; i < c.policies.size(); ++i) RequireFile(t, "policies", c.policies[i]);
   c.interval = t.Dur("interval", c.interval, "Interval for checks that do not set their own.",
                      std::chrono::seconds(1));
   c.snapshot_interval =

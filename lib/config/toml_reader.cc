@@ -322,6 +322,21 @@ std::filesystem::path TableReader::Path(std::string_view key, const std::filesys
   return out;
 }
 
+std::vector<std::filesystem::path> TableReader::PathList(std::string_view key,
+                                                         std::string_view doc) {
+  std::vector<std::string> texts = StringList(key, doc);
+  std::vector<std::filesystem::path> out;
+  for (std::string& text : texts) {
+    std::filesystem::path p(text);
+    if (!p.empty() && p.is_relative() && !ctx_.base_dir.empty()) p = ctx_.base_dir / p;
+    text = p.string();
+    out.push_back(std::move(p));
+  }
+  if (!ctx_.describe && !ctx_.effective.empty() && ctx_.effective.back().key == key)
+    ctx_.effective.back().list = texts;  // show the resolved paths
+  return out;
+}
+
 std::vector<std::string> TableReader::StringList(std::string_view key, std::string_view doc,
                                                  KeyOptions opts) {
   Document(key, "array of strings", "[]", doc, opts);

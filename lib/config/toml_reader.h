@@ -65,6 +65,8 @@ class TableReader {
   // A path; a relative one is resolved against the config file's directory.
   std::filesystem::path Path(std::string_view key, const std::filesystem::path& def,
                              std::string_view doc);
+  // An array of paths, each resolved like Path().
+  std::vector<std::filesystem::path> PathList(std::string_view key, std::string_view doc);
   std::vector<std::string> StringList(std::string_view key, std::string_view doc,
                                       KeyOptions opts = {});
   std::map<std::string, std::string> StringMap(std::string_view key, std::string_view doc);

@@ -7,7 +7,8 @@
 
 namespace outpost {
 
-// Levenshtein distance (insert, delete, substitute all cost 1).
+// Edit distance where insert, delete, substitute and swapping two neighbouring
+// characters each cost 1 (optimal string alignment).
 size_t EditDistance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `word`, if it is close enough to be a plausible typo

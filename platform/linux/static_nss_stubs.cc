@@ -7,8 +7,11 @@
 // c-ares, which reads /etc/hosts and /etc/resolv.conf itself; users and groups are
 // read from /etc/passwd and /etc/group directly), but OpenSSL and c-ares reference
 // them on paths we do not take (OpenSSL's BIO address helpers and DSO loader, c-ares's
-// service-name lookup). These definitions take the place of glibc's, so
-// those paths fail cleanly with "not found" instead, and the link has no NSS warning.
+// service-name lookup). These definitions take the place of glibc's, so those paths
+// fail cleanly with "not found" instead, and the link prints no NSS warning. One
+// warning remains, for dlopen: glibc's own iconv module loader (gconv_dl) pulls in
+// libc's dlopen object, whose warning then names every reference to dlopen; the
+// references from OpenSSL still bind to the stub below.
 #include <dlfcn.h>
 #include <netdb.h>
 

@@ -5,6 +5,8 @@
 
 #include "config/config_loader.h"
 #include "config/test_options.h"
+#include "config/toml_reader.h"
+#include "test_files.h"
 
 namespace outpost {
 namespace {
@@ -293,16 +295,36 @@ TEST_CASE("update needs a feed when enabled and a valid channel") {
 }
 
 TEST_CASE("relative paths resolve against the config file's directory") {
+  testing::TempDir dir;
+  dir.Write("p.toml", "");
+  const auto abs = dir.Write("abs/q.toml", "");
   ConfigParseOptions o = Opts();
-  o.base_dir = "/etc/outpost";
-  auto r = ParseConfig(
-      "[agent]\nstate_dir = \"state\"\n[checks]\npolicies = [\"p.toml\", \"/abs.toml\"]\n",
-      "t.toml", o);
+  o.base_dir = dir.path();
+  auto r = ParseConfig("[agent]\nstate_dir = \"state\"\n[checks]\npolicies = [\"p.toml\", " +
+                           config_internal::TomlQuote(abs.string()) + "]\n",
+                       "t.toml", o);
+  for (const auto& d : r.diagnostics) UNSCOPED_INFO(d.ToString());
   REQUIRE(r.ok());
-  CHECK(r.config.agent.state_dir == std::filesystem::path("/etc/outpost") / "state");
+  CHECK(r.config.agent.state_dir == dir.path() / "state");
   REQUIRE(r.config.checks.policies.size() == 2);
-  CHECK(r.config.checks.policies[0] == std::filesystem::path("/etc/outpost") / "p.toml");
-  CHECK(r.config.checks.policies[1] == "/abs.toml");
+  CHECK(r.config.checks.policies[0] == dir.path() / "p.toml");
+  CHECK(r.config.checks.policies[1] == abs);
+  // `config show` prints the resolved paths, as the agent will use them.
+  const std::string shown = RenderConfigToml(r.effective);
+  CHECK(shown.find(config_internal::TomlQuote((dir.path() / "p.toml").string())) !=
+        std::string::npos);
+}
+
+TEST_CASE("files the config names must exist") {
+  auto r = Parse(R"([output]
+endpoint = "https://x"
+ca_file = "/nonexistent/ca.pem"
+[checks]
+policies = ["/nonexistent/policy.toml"]
+)");
+  CHECK(Has(r, "t.toml:3:11: error: 'output.ca_file' names /nonexistent/ca.pem: no such file"));
+  CHECK(
+      Has(r, "t.toml:5:12: error: 'checks.policies' names /nonexistent/policy.toml: no such file"));
 }
 
 TEST_CASE("hostile input never throws: binary garbage and deep nesting are errors") {

@@ -545,6 +545,8 @@ class ConfigShowTest(OutpostTestCase):
         self.assertEqual(config["agent"]["state_dir"], "/var/lib/elsewhere")
 
     def test_show_masks_every_secret_key(self):
+        self.write("c.pem", "cert\n")
+        self.write("k.pem", "key\n", 0o600)
         self.write("outpost.toml",
                    '[output]\nendpoint = "https://ingest.example.com/v1"\n'
                    'client_cert = "c.pem"\nclient_key = "k.pem"\n'

@@ -11,6 +11,7 @@ TEST_CASE("edit distance counts single-character edits") {
   CHECK(EditDistance("durabilty", "durability") == 1);
   CHECK(EditDistance("", "abc") == 3);
   CHECK(EditDistance("kitten", "sitting") == 3);
+  CHECK(EditDistance("agnet", "agent") == 1);  // a swap of neighbours is one edit
 }
 
 TEST_CASE("the nearest word is offered only when it is a plausible typo") {
@@ -20,6 +21,7 @@ TEST_CASE("the nearest word is offered only when it is a plausible typo") {
   CHECK(NearestWord("chunk_max_ag", keys) == "chunk_max_age");
   CHECK(NearestWord("endpoint", keys).empty());
   CHECK(NearestWord("x", keys).empty());
+  CHECK(NearestWord("durabiltiy", keys) == "durability");
 }
 
 TEST_CASE("JoinOr lists alternatives the way people write them") {
