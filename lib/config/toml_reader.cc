@@ -246,19 +246,16 @@ Duration TableReader::Dur(std::string_view key, Duration def, std::string_view d
 uint64_t TableReader::Size(std::string_view key, uint64_t def, std::string_view doc, uint64_t min) {
   Document(key, "size", TomlQuote(FormatSize(def)), doc);
   uint64_t out = def;
-  if (const toml::node* n = Lookup(key)) {
-    Result<uint64_t> parsed = InvalidArgument("");
-    if (const auto* s = n->as_string()) {
-      parsed = ParseSize(s->get());
-    } else if (const auto* i = n->as_integer()) {
-      if (i->get() < 0)
-        parsed = InvalidArgument("negative size " + std::to_string(i->get()) + " is not allowed");
-      else
-        parsed = static_cast<uint64_t>(i->get());
-    } else {
-      WrongType(key, *n, "a size such as \"256MiB\" or a number of bytes");
-      parsed = def;
-    }
+  const toml::node* n = Lookup(key);
+  if (n != nullptr && !n->is_string() && !n->is_integer()) {
+    WrongType(key, *n, "a size such as \"256MiB\" or a number of bytes");
+  } else if (n != nullptr) {
+    Result<uint64_t> parsed =
+        n->is_string() ? ParseSize(n->as_string()->get())
+        : n->as_integer()->get() < 0
+            ? Result<uint64_t>(InvalidArgument(
+                  "negative size " + std::to_string(n->as_integer()->get()) + " is not allowed"))
+            : Result<uint64_t>(static_cast<uint64_t>(n->as_integer()->get()));
     if (!parsed.ok()) {
       ctx_.Error(n->source(), KeyPath(key), "'" + KeyPath(key) + "': " + parsed.status().message());
     } else if (*parsed < min) {
