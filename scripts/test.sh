@@ -74,6 +74,7 @@ cleanup_wine() { wineserver -k 2>/dev/null || true; rm -rf "$WINEPREFIX"; }
 trap 'rc=$?; cleanup_wine; if [[ $rc -ne 0 ]]; then summary; echo "FAILED in step: $step_name" >&2; fi' EXIT
 step "wine prefix"
 wineboot --init >/dev/null 2>&1 || true
+wineserver -w # the server wineboot started exits on its own; then keep one alive
 wineserver -p
 step_done
 build_and_test windows "$windows_prefix"
