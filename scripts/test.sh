@@ -50,11 +50,16 @@ build_and_test() { # build_and_test PRESET PREFIX
   local preset=$1 prefix=$2
   step "build $preset"
   OUTPOST_DEPS_PREFIX="$prefix" cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j"$jobs" 2>&1 | grep -E "warning|error|outpost binary|FAILED" || true
-  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "build $preset failed" >&2; exit 1; }
+  local log="build/$preset-build.log"
+  if ! cmake --build --preset "$preset" -j"$jobs" >"$log" 2>&1; then
+    tail -n 60 "$log" >&2
+    echo "build $preset failed (full log: $log)" >&2
+    exit 1
+  fi
+  grep -E "warning|outpost binary" "$log" || true
   step_done
   step "test $preset"
-  ctest --preset "$preset" -j"$jobs"
+  ctest --preset "$preset" -j"$jobs" --timeout 600
   step_done
 }
 
