@@ -306,8 +306,7 @@ std::filesystem::path TableReader::Path(std::string_view key, const std::filesys
   std::filesystem::path out = def;
   if (const toml::node* n = Lookup(key)) {
     if (const auto* s = n->as_string()) {
-      out = std::filesystem::path(s->get());
-      if (!out.empty() && out.is_relative() && !ctx_.base_dir.empty()) out = ctx_.base_dir / out;
+      out = Resolve(s->get());
     } else {
       WrongType(key, *n, "a path string");
     }
@@ -319,24 +318,12 @@ std::filesystem::path TableReader::Path(std::string_view key, const std::filesys
   return out;
 }
 
-std::vector<std::filesystem::path> TableReader::PathList(std::string_view key,
-                                                         std::string_view doc) {
-  std::vector<std::string> texts = StringList(key, doc);
-  std::vector<std::filesystem::path> out;
-  for (std::string& text : texts) {
-    std::filesystem::path p(text);
-    if (!p.empty() && p.is_relative() && !ctx_.base_dir.empty()) p = ctx_.base_dir / p;
-    text = p.string();
-    out.push_back(std::move(p));
-  }
-  if (!ctx_.describe && !ctx_.effective.empty() && ctx_.effective.back().key == key)
-    ctx_.effective.back().list = texts;  // show the resolved paths
-  return out;
+std::filesystem::path TableReader::Resolve(std::filesystem::path p) const {
+  if (!p.empty() && p.is_relative() && !ctx_.base_dir.empty()) p = ctx_.base_dir / p;
+  return p;
 }
 
-std::vector<std::string> TableReader::StringList(std::string_view key, std::string_view doc,
-                                                 KeyOptions opts) {
-  Document(key, "array of strings", "[]", doc, opts);
+std::vector<std::string> TableReader::ReadStrings(std::string_view key, KeyOptions opts) {
   std::vector<std::string> out;
   if (const toml::node* n = Lookup(key)) {
     if (const auto* a = n->as_array()) {
@@ -364,9 +351,30 @@ std::vector<std::string> TableReader::StringList(std::string_view key, std::stri
     else if (n->is_array() && n->as_array()->empty())
       ctx_.Error(n->source(), KeyPath(key), "'" + KeyPath(key) + "' must not be empty");
   }
+  return out;
+}
+
+std::vector<std::string> TableReader::StringList(std::string_view key, std::string_view doc,
+                                                 KeyOptions opts) {
+  Document(key, "array of strings", "[]", doc, opts);
+  std::vector<std::string> out = ReadStrings(key, opts);
   ConfigValue v;
   v.kind = ConfigValue::Kind::kStringList;
   v.list = out;
+  Record(key, std::move(v));
+  return out;
+}
+
+std::vector<std::filesystem::path> TableReader::PathList(std::string_view key,
+                                                         std::string_view doc) {
+  Document(key, "array of strings", "[]", doc);
+  ConfigValue v;
+  v.kind = ConfigValue::Kind::kStringList;
+  std::vector<std::filesystem::path> out;
+  for (const std::string& text : ReadStrings(key, {})) {
+    out.push_back(Resolve(text));
+    v.list.push_back(out.back().string());  // `config show` prints the resolved paths
+  }
   Record(key, std::move(v));
   return out;
 }
