@@ -128,4 +128,12 @@ void PrintDiagnostics(std::FILE* stream, const std::vector<ConfigDiagnostic>& di
   }
 }
 
+std::filesystem::path BufferFile(const Config& config) {
+  return config.agent.state_dir / "buffer.db";
+}
+
+std::filesystem::path AgentLockFile(const Config& config) {
+  return config.agent.state_dir / "agent.lock";
+}
+
 }  // namespace outpost::app

@@ -65,6 +65,10 @@ class Cli {
   bool color_stdout_ = false;
 };
 
+// Files in the state directory.
+std::filesystem::path BufferFile(const Config& config);     // buffer.db
+std::filesystem::path AgentLockFile(const Config& config);  // agent.lock
+
 // Prints JSON to stdout, pretty when stdout is a terminal.
 void PrintJson(const nlohmann::json& j);
 nlohmann::json DiagnosticsJson(const std::vector<ConfigDiagnostic>& diags);
@@ -76,5 +80,8 @@ using Action = std::function<int()>;
 // Each command file registers its subcommand; its callback sets `action`.
 void AddVersionCommand(CLI::App& app, Cli& cli, Action& action);
 void AddConfigCommand(CLI::App& app, Cli& cli, Action& action);
+void AddRunCommand(CLI::App& app, Cli& cli, Action& action);
+void AddStatusCommand(CLI::App& app, Cli& cli, Action& action);
+void AddBufferCommand(CLI::App& app, Cli& cli, Action& action);
 
 }  // namespace outpost::app

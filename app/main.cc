@@ -43,6 +43,9 @@ int Run(int argc, char** argv) {
   Action action;
   AddVersionCommand(app, cli, action);
   AddConfigCommand(app, cli, action);
+  AddRunCommand(app, cli, action);
+  AddStatusCommand(app, cli, action);
+  AddBufferCommand(app, cli, action);
 
   try {
     app.parse(argc, argv);

@@ -36,12 +36,29 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
+// Bytes that pass through unchanged: printable ASCII except '"' and '\\'.
+struct PlainTable {
+  bool plain[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x7F; ++c) plain[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainTable kPlain;
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // Fast path: copy a run of plain bytes at once (most log text is plain ASCII).
+    size_t run = i;
+    while (run < s.size() && kPlain.plain[static_cast<uint8_t>(s[run])]) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     const auto c = static_cast<uint8_t>(s[i]);
     switch (c) {
       case '"':

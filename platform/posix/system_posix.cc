@@ -1,4 +1,5 @@
 // POSIX host name and terminal detection (Linux and macOS).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <climits>
@@ -16,5 +17,18 @@ std::string HostName() {
 bool IsTerminal(StdStream stream) {
   return isatty(stream == StdStream::kStdout ? STDOUT_FILENO : STDERR_FILENO) == 1;
 }
+
+unsigned long RaiseOpenFileLimit() {
+  struct rlimit lim {};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit want = lim;
+    want.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? ULONG_MAX : static_cast<unsigned long>(lim.rlim_cur);
+}
+
+long ProcessId() { return static_cast<long>(getpid()); }
 
 }  // namespace outpost::platform

@@ -63,4 +63,9 @@ std::string WritePrivateFile(const std::filesystem::path& path, std::string_view
   return {};
 }
 
+// Windows has no per-process descriptor limit of this kind.
+unsigned long RaiseOpenFileLimit() { return 0; }
+
+long ProcessId() { return static_cast<long>(GetCurrentProcessId()); }
+
 }  // namespace outpost::platform

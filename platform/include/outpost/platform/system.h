@@ -18,4 +18,11 @@ enum class StdStream { kStdout, kStderr };
 // Windows this also switches the console to interpret ANSI escape sequences.
 bool IsTerminal(StdStream stream);
 
+// Raises the soft limit on open files to the hard limit (a tailer may hold thousands
+// of files open). Returns the limit now in force, or 0 where there is none to raise.
+unsigned long RaiseOpenFileLimit();
+
+// This process's id.
+long ProcessId();
+
 }  // namespace outpost::platform

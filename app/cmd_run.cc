@@ -1,0 +1,141 @@
+// `outpost run`: the agent in the foreground (also what a service runs).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+#include "buffer/buffer_store.h"
+#include "cli.h"
+#include "collect/pipeline.h"
+#include "outpost/platform/change_watcher.h"
+#include "outpost/platform/process_lock.h"
+#include "outpost/platform/signals.h"
+#include "outpost/platform/system.h"
+#include "util/build_info.h"
+
+namespace outpost::app {
+namespace {
+
+struct RunOptions {
+  bool once = false;
+  bool json = false;
+  bool poll = false;
+};
+
+int RunAgent(Cli& cli, const RunOptions& opts) {
+  ConfigParseResult r;
+  if (!cli.LoadConfig(r)) return kExitUsage;
+  const Config& config = r.config;
+  if (cli.options().log_level.empty()) cli.logger().set_min_level(config.agent.log_level);
+  ComponentLogger log(cli.logger(), "agent");
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.agent.state_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "outpost: cannot create the state directory %s: %s\n",
+                 config.agent.state_dir.string().c_str(), ec.message().c_str());
+    return kExitRuntime;
+  }
+  std::string lock_msg;
+  std::unique_ptr<platform::ProcessLock> lock =
+      platform::TryLockFile(AgentLockFile(config), &lock_msg);
+  if (!lock) {
+    std::fprintf(stderr,
+                 "outpost: another agent is running with the state directory %s (%s); stop it "
+                 "first or use --state-dir\n",
+                 config.agent.state_dir.string().c_str(), lock_msg.c_str());
+    return kExitRuntime;
+  }
+  platform::RaiseOpenFileLimit();
+
+  BufferStore::Options bo;
+  bo.file = BufferFile(config);
+  bo.durability = config.buffer.durability;
+  bo.max_bytes = config.buffer.max_bytes;
+  Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
+  if (!store.ok()) {
+    std::fprintf(stderr, "outpost: cannot open %s: %s\n", bo.file.string().c_str(),
+                 store.status().message().c_str());
+    return kExitRuntime;
+  }
+  if ((*store)->quarantined())
+    log.Warn("buffer.db was corrupt; moved aside to " + (*store)->quarantined()->string() +
+             " and started a fresh one");
+
+  Result<std::string> agent_id = LoadOrCreateAgentId(**store, config.agent.id);
+  if (!agent_id.ok()) {
+    std::fprintf(stderr, "outpost: %s\n", agent_id.status().message().c_str());
+    return kExitRuntime;
+  }
+  if (config.file_sources.empty())
+    log.Warn("no sources configured ([[source.file]] in " + config.source_file.string() +
+             "); nothing to collect");
+
+  std::unique_ptr<platform::ChangeWatcher> watcher = platform::CreateChangeWatcher(!opts.poll);
+  PipelineIdentity id;
+  id.agent_id = *agent_id;
+  id.host = config.agent.hostname.empty() ? platform::HostName() : config.agent.hostname;
+  id.version = std::string(GetBuildInfo().version);
+  id.pid = platform::ProcessId();
+  Pipeline pipeline(config, id, **store, *watcher, cli.clock(), cli.logger());
+
+  platform::InstallStopHandlers(watcher.get());
+  Status st = pipeline.Start();
+  if (st.ok()) {
+    if (opts.once) {
+      st = pipeline.RunOnce();
+    } else {
+      log.Info("running: " + std::to_string(config.file_sources.size()) + " source(s), buffer " +
+               bo.file.string() + (watcher->native() ? "" : " (polling for changes)"));
+      st = pipeline.Run([] { return platform::StopRequested(); });
+    }
+  }
+  platform::RemoveStopHandlers();
+  if (!st.ok()) {
+    std::fprintf(stderr, "outpost: %s\n", st.message().c_str());
+    return kExitRuntime;
+  }
+  if (opts.json) {
+    PrintJson({{"records", pipeline.records_committed()},
+               {"chunks", pipeline.chunks_committed()},
+               {"buffer", bo.file.string()}});
+  } else if (opts.once) {
+    std::printf("committed %llu records in %llu chunks to %s\n",
+                static_cast<unsigned long long>(pipeline.records_committed()),
+                static_cast<unsigned long long>(pipeline.chunks_committed()),
+                bo.file.string().c_str());
+  } else {
+    log.Info("stopped: " + std::to_string(pipeline.records_committed()) +
+             " records committed in this run");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, Cli& cli, Action& action) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Run the agent in the foreground: tail the configured sources into buffer.db until "
+      "SIGINT or SIGTERM, which seal and commit the open chunks before exiting.");
+  cmd->add_flag("--once", opts->once,
+                "Read every source to its current end, seal, commit and exit (for cron and "
+                "scheduled tasks).");
+  cmd->add_flag("--poll", opts->poll,
+                "Poll for changes every source.file.poll_interval instead of using kernel "
+                "notification (inotify).");
+  cmd->add_flag("--json", opts->json, "With --once: print the summary as JSON.");
+  cmd->footer(
+      "Only one agent runs per state directory (a lock file, agent.lock, says who).\n\n"
+      "EXAMPLES\n"
+      "  outpost run\n"
+      "  outpost --config ./outpost.toml --state-dir /tmp/op run --once\n\n"
+      "EXIT STATUS\n"
+      "  0  stopped cleanly (all read records committed)\n"
+      "  2  config error\n"
+      "  3  runtime failure (state dir, buffer.db, another agent running)");
+  cmd->callback([opts, &cli, &action] { action = [opts, &cli] { return RunAgent(cli, *opts); }; });
+}
+
+}  // namespace outpost::app

@@ -1,0 +1,219 @@
+// `outpost status`: what the agent is doing and what is waiting in the buffer. Reads
+// buffer.db read-only (WAL readers never block the running agent's writes).
+#include <cstdio>
+#include <map>
+
+#include "buffer/buffer_store.h"
+#include "cli.h"
+#include "collect/pipeline.h"
+#include "outpost/platform/file_system.h"
+#include "outpost/platform/process_lock.h"
+#include "util/units.h"
+
+namespace outpost::app {
+namespace {
+
+struct StatusOptions {
+  bool json = false;
+};
+
+std::string Ago(int64_t then_ms, int64_t now_ms) {
+  if (then_ms <= 0) return "-";
+  const int64_t d = now_ms - then_ms;
+  if (d < 0) return "in the future (clock jumped?)";
+  return FormatDuration(std::chrono::milliseconds(d)) + " ago";
+}
+
+int RunStatus(Cli& cli, const StatusOptions& opts) {
+  ConfigParseResult r;
+  if (!cli.LoadConfig(r)) return kExitUsage;
+  const Config& config = r.config;
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cli.clock().Now().time_since_epoch())
+          .count();
+  nlohmann::json out;
+  bool attention = false;
+
+  // Running? The agent holds agent.lock for as long as it lives.
+  bool running = false;
+  std::string holder;
+  {
+    std::error_code ec;
+    if (std::filesystem::exists(AgentLockFile(config), ec)) {
+      std::string msg;
+      auto lock = platform::TryLockFile(AgentLockFile(config), &msg);
+      running = lock == nullptr;
+      holder = msg;
+    }
+  }
+  out["agent"] = {
+      {"running", running}, {"lock", holder}, {"state_dir", config.agent.state_dir.string()}};
+
+  BufferStore::Options bo;
+  bo.file = BufferFile(config);
+  bo.read_only = true;
+  bo.max_bytes = config.buffer.max_bytes;
+  Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
+  if (!store.ok()) {
+    if (store.status().code() != Code::kNotFound) {
+      std::fprintf(stderr, "outpost: cannot read %s: %s\n", bo.file.string().c_str(),
+                   store.status().message().c_str());
+      return kExitRuntime;
+    }
+    out["buffer"] = nullptr;
+    out["note"] = store.status().message();
+    if (opts.json) {
+      PrintJson(out);
+    } else {
+      std::printf("agent    %s\nbuffer   none yet: %s\n", running ? "running" : "not running",
+                  store.status().message().c_str());
+    }
+    return kExitOk;
+  }
+  BufferStore& db = **store;
+  Result<BufferStats> stats = db.Stats();
+  Result<std::vector<Checkpoint>> cps = db.LoadCheckpoints();
+  Result<std::optional<std::string>> agent_state = db.GetState(kStatusKey);
+  if (!stats.ok() || !cps.ok() || !agent_state.ok()) {
+    const Status& s = !stats.ok() ? stats.status()
+                      : !cps.ok() ? cps.status()
+                                  : agent_state.status();
+    std::fprintf(stderr, "outpost: cannot read %s: %s\n", bo.file.string().c_str(),
+                 s.message().c_str());
+    return kExitRuntime;
+  }
+  nlohmann::json agent = nlohmann::json::object();
+  if (agent_state->has_value()) {
+    agent = nlohmann::json::parse(**agent_state, nullptr, /*allow_exceptions=*/false);
+    if (agent.is_discarded()) agent = nlohmann::json::object();
+  }
+  const BufferStats& b = *stats;
+  out["buffer"] = {{"file", b.file.string()},
+                   {"file_bytes", b.file_bytes},
+                   {"stored_bytes", b.stored_bytes},
+                   {"max_bytes", config.buffer.max_bytes},
+                   {"chunks_pending", b.chunks},
+                   {"records_pending", b.records},
+                   {"dead_chunks", b.dead_chunks},
+                   {"oldest_pending_ms", b.oldest_created_at_ms},
+                   {"paused", agent.value("paused", false)},
+                   {"dropped_chunks", 0}};
+  const bool paused = agent.value("paused", false);
+  if (paused) attention = true;
+
+  // Sources: configured ones, with their checkpoints and what the agent last said.
+  std::map<std::string, nlohmann::json> agent_sources;
+  if (agent.contains("sources") && agent["sources"].is_array())
+    for (const auto& s : agent["sources"])
+      if (s.is_object()) agent_sources[s.value("name", "")] = s;
+  nlohmann::json sources = nlohmann::json::array();
+  for (const FileSourceConfig& fc : config.file_sources) {
+    nlohmann::json js = {{"name", fc.name}, {"type", "file"}};
+    nlohmann::json files = nlohmann::json::array();
+    uint64_t lag_total = 0;
+    for (const Checkpoint& cp : *cps) {
+      if (cp.source != fc.name || !cp.cursor.empty()) continue;
+      platform::FileInfo info;
+      std::string msg;
+      nlohmann::json jf = {
+          {"path", cp.path}, {"offset", cp.offset}, {"updated_at_ms", cp.updated_at_ms}};
+      if (platform::StatPath(cp.path, info, &msg) == platform::FileError::kNone &&
+          info.id.device == cp.device && info.id.inode == cp.inode) {
+        const uint64_t lag = info.size > cp.offset ? info.size - cp.offset : 0;
+        jf["size"] = info.size;
+        jf["lag_bytes"] = lag;
+        lag_total += lag;
+      } else {
+        jf["size"] = nullptr;
+        jf["lag_bytes"] = nullptr;
+        jf["note"] = "no longer at this path (rotated)";
+      }
+      files.push_back(std::move(jf));
+    }
+    js["files"] = std::move(files);
+    js["lag_bytes"] = lag_total;
+    const auto it = agent_sources.find(fc.name);
+    js["problems"] = it != agent_sources.end() && it->second.contains("problems")
+                         ? it->second["problems"]
+                         : nlohmann::json::array();
+    js["polling"] = it != agent_sources.end() ? it->second.value("polling", false) : false;
+    if (!js["problems"].empty()) attention = true;
+    sources.push_back(std::move(js));
+  }
+  out["sources"] = std::move(sources);
+  out["last_error"] = agent.value("last_error", "");
+  out["agent"]["pid"] = agent.value("pid", 0);
+  out["agent"]["version"] = agent.value("version", "");
+  out["agent"]["agent_id"] = agent.value("agent_id", "");
+  out["agent"]["started_at_ms"] = agent.value("started_at_ms", 0);
+  out["agent"]["status_updated_at_ms"] = agent.value("updated_at_ms", 0);
+  out["attention"] = attention;
+  if (opts.json) {
+    PrintJson(out);
+    return attention ? kExitProblem : kExitOk;
+  }
+
+  std::printf("agent    %s", running ? "running" : "not running");
+  if (running && agent.value("pid", 0) != 0) std::printf(" (pid %ld)", agent.value("pid", 0L));
+  if (agent.value("started_at_ms", 0LL) > 0)
+    std::printf(", %s %s", running ? "started" : "last started",
+                Ago(agent.value("started_at_ms", 0LL), now_ms).c_str());
+  std::printf("\n");
+  const double pct = config.buffer.max_bytes ? 100.0 * static_cast<double>(b.stored_bytes) /
+                                                   static_cast<double>(config.buffer.max_bytes)
+                                             : 0.0;
+  std::printf("buffer   %s: %s of %s (%.1f%%), file %s\n", b.file.string().c_str(),
+              FormatSize(b.stored_bytes).c_str(), FormatSize(config.buffer.max_bytes).c_str(), pct,
+              FormatSize(b.file_bytes).c_str());
+  std::printf("pending  %llu chunks, %llu records, oldest %s; %llu dead chunks\n",
+              static_cast<unsigned long long>(b.chunks), static_cast<unsigned long long>(b.records),
+              Ago(b.oldest_created_at_ms, now_ms).c_str(),
+              static_cast<unsigned long long>(b.dead_chunks));
+  if (paused)
+    std::printf(
+        "PAUSED   buffer.db is full: file sources wait (nothing is lost) until space "
+        "returns\n");
+  for (const auto& js : out["sources"]) {
+    std::printf("source   %s (%s)%s\n", js["name"].get<std::string>().c_str(),
+                js["type"].get<std::string>().c_str(), js["polling"].get<bool>() ? " polling" : "");
+    for (const auto& f : js["files"]) {
+      if (f["lag_bytes"].is_null()) {
+        std::printf("  %-50s offset %llu (%s)\n", f["path"].get<std::string>().c_str(),
+                    f["offset"].get<unsigned long long>(), f["note"].get<std::string>().c_str());
+      } else {
+        std::printf("  %-50s offset %llu of %llu, lag %s\n", f["path"].get<std::string>().c_str(),
+                    f["offset"].get<unsigned long long>(), f["size"].get<unsigned long long>(),
+                    FormatSize(f["lag_bytes"].get<uint64_t>()).c_str());
+      }
+    }
+    for (const auto& p : js["problems"])
+      if (p.is_object()) std::printf("  ! %s\n", p.value("message", "").c_str());
+  }
+  const std::string last_error = out["last_error"].get<std::string>();
+  if (!last_error.empty()) std::printf("last error: %s\n", last_error.c_str());
+  return attention ? kExitProblem : kExitOk;
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, Cli& cli, Action& action) {
+  auto opts = std::make_shared<StatusOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "status",
+      "Show whether the agent runs, every source's files with their offsets and lag, the "
+      "buffer's size and cap, pending chunks, the oldest pending age, and recent problems. "
+      "Safe while the agent runs.");
+  cmd->add_flag("--json", opts->json, "Print one JSON object instead of text.");
+  cmd->footer(
+      "EXAMPLES\n"
+      "  outpost status\n"
+      "  outpost status --json | jq '.sources[].files[] | {path, lag_bytes}'\n\n"
+      "EXIT STATUS\n"
+      "  0  nothing needs attention\n"
+      "  1  something needs attention: a file problem, or the buffer is full\n"
+      "  2  config error\n"
+      "  3  buffer.db cannot be read");
+  cmd->callback([opts, &cli, &action] { action = [opts, &cli] { return RunStatus(cli, *opts); }; });
+}
+
+}  // namespace outpost::app

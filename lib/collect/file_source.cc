@@ -1,0 +1,662 @@
+// The file tail source; the rules are in file_source.h.
+#include "collect/file_source.h"
+
+#include <algorithm>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "collect/glob.h"
+#include "collect/text_encoding.h"
+#include "util/json_text.h"
+#include "util/units.h"
+
+namespace outpost {
+
+namespace fs = std::filesystem;
+using platform::FileError;
+using platform::FileInfo;
+using platform::FileKind;
+
+struct FileSource::Tailed {
+  fs::path path;
+  std::string path_json;
+  platform::FileIdentity id;
+  uint64_t fingerprint = 0;
+  uint64_t fingerprint_len = 0;
+  std::unique_ptr<platform::ReadableFile> handle;
+  uint64_t size = 0;       // last size seen
+  uint64_t read = 0;       // next byte to read
+  uint64_t emitted = 0;    // end of the last record in the open chunk
+  uint64_t committed = 0;  // end of the last record in buffer.db
+  uint64_t inflight = 0;   // offset in the batch being committed
+  bool has_inflight = false;
+  bool dirty = true;        // checkpoint row differs from what is stored
+  std::string carry;        // bytes [read - carry.size(), read) not yet turned into records
+  MonoTime carry_since{};   // when the partial line last grew
+  bool skipping = false;    // inside an over-long line: its rest is dropped
+  uint64_t skip_start = 0;  // file offset of that line
+  std::string skip_head;    // its first bytes (raw)
+  std::unique_ptr<MultilineJoiner> joiner;
+  bool rotated = false;  // no glob path leads to it any more: read to its end, retire
+  bool seen = false;     // found by the current scan
+  bool changed = true;   // there may be data to read
+  bool binary = false;   // refused: looks binary
+  bool bom_checked = false;
+  MonoTime last_data{};
+};
+
+uint64_t FingerprintOf(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+namespace {
+
+bool IsCompressedName(const std::string& name) {
+  for (std::string_view ext : {".gz", ".bz2", ".xz", ".zst", ".zip", ".lz4"}) {
+    if (name.size() >= ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
+      return true;
+  }
+  return false;
+}
+
+std::string KindName(FileKind kind) {
+  switch (kind) {
+    case FileKind::kDirectory:
+      return "is a directory";
+    case FileKind::kFifo:
+      return "is a FIFO";
+    default:
+      return "is not a regular file";
+  }
+}
+
+std::string FileErrorCause(FileError e) {
+  switch (e) {
+    case FileError::kNotFound:
+      return "vanished";
+    case FileError::kPermissionDenied:
+      return "permission denied";
+    case FileError::kNotRegular:
+      return "is not a regular file";
+    default:
+      return "cannot be read";
+  }
+}
+
+}  // namespace
+
+FileSource::FileSource(const FileSourceConfig& config, const RecordContext& context,
+                       const BufferConfig& buffer, const Clock& clock, const Logger& logger)
+    : config_(config),
+      buffer_config_(buffer),
+      clock_(clock),
+      log_(logger, "source." + config.name),
+      encoder_(context),
+      builder_(config.name, buffer.chunk_max_bytes, buffer.chunk_max_age,
+               buffer.compression_level) {
+  for (const std::string& key : encoder_.reserved())
+    log_.Warn("field '" + key + "' is left out: it would replace a field every record has");
+}
+
+FileSource::~FileSource() = default;
+
+Status FileSource::Start(BufferStore& store, platform::ChangeWatcher& watcher) {
+  watcher_ = &watcher;
+  polling_ = !watcher.native();
+  Result<std::vector<Checkpoint>> cps = store.LoadCheckpoints(config_.name);
+  if (!cps.ok()) return cps.status().WithContext("loading checkpoints of " + config_.name);
+  const std::string started_key = "source." + config_.name + ".started";
+  Result<std::optional<std::string>> started = store.GetState(started_key);
+  if (!started.ok()) return started.status();
+  first_run_ = cps->empty() && !started->has_value();
+  for (const Checkpoint& cp : *cps) {
+    if (!cp.cursor.empty()) continue;  // not a file position
+    if (!ResumeFromCheckpoint(cp)) {
+      log_.Info("checkpoint for " + cp.path + " dropped: the file is gone");
+      pending_deletes_.push_back({cp.source, cp.device, cp.inode});
+    }
+  }
+  ScanGlobs(/*initial=*/true);
+  if (first_run_) {
+    Status s = store.SetState(started_key, "1");
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+bool FileSource::Excluded(const fs::path& path) const {
+  const std::string p = path.string();
+  for (const std::string& ex : config_.exclude)
+    if (GlobMatch(ex, p)) return true;
+  return false;
+}
+
+void FileSource::ScanGlobs(bool initial) {
+  rescan_needed_ = false;
+  const MonoTime now = clock_.Monotonic();
+  std::map<std::pair<uint64_t, uint64_t>, Tailed*> by_id;
+  for (auto& f : files_) {
+    f->seen = false;
+    by_id[{f->id.device, f->id.inode}] = f.get();
+  }
+  std::unordered_set<std::string> matched;
+  for (const std::string& pattern : config_.paths) {
+    GlobExpansion exp = ExpandGlob(pattern, config_.exclude);
+    for (const std::string& e : exp.errors) Problem(GlobRoot(pattern).string(), "unreadable", e);
+    if (exp.limited)
+      Problem(pattern, "too many matches",
+              "'" + pattern + "' matches too many files; some are left out");
+    for (const fs::path& dir : exp.directories) {
+      if (polling_ || watched_dirs_.count(dir)) continue;
+      std::string msg;
+      if (watcher_ && watcher_->WatchDirectory(dir, &msg)) {
+        watched_dirs_.insert(dir);
+      } else {
+        polling_ = true;
+        log_.Warn("cannot watch " + dir.string() + " (" + msg + "); polling every " +
+                  FormatDuration(config_.poll_interval) + " instead");
+      }
+    }
+    const bool wants_compressed = IsCompressedName(pattern);
+    for (const fs::path& m : exp.matches) {
+      const std::string ms = m.string();
+      if (!wants_compressed && IsCompressedName(ms)) continue;
+      matched.insert(ms);
+      FileInfo info;
+      std::string msg;
+      const FileError err = platform::StatPath(m, info, &msg);
+      if (err != FileError::kNone) {
+        if (err != FileError::kNotFound) Problem(ms, FileErrorCause(err), ms + ": " + msg);
+        continue;
+      }
+      if (info.kind != FileKind::kRegular) {
+        Problem(ms, KindName(info.kind), ms + " " + KindName(info.kind) + "; not tailed");
+        continue;
+      }
+      auto known_it = by_id.find({info.id.device, info.id.inode});
+      Tailed* known = known_it == by_id.end() ? nullptr : known_it->second;
+      if (known != nullptr) {
+        if (known->seen) continue;  // a second name (hard link) for a file already read
+        known->seen = true;
+        if (known->path != m) {
+          log_.Info(known->path.string() + " is now " + ms);
+          known->path = m;
+          known->path_json = JsonQuote(ms);
+          known->dirty = true;
+        }
+        if (known->rotated) known->rotated = false;
+        continue;
+      }
+      const bool skip_old = initial && first_run_ && config_.start_at == StartAt::kEnd;
+      if (Tailed* t = Track(m, info, skip_old ? info.size : 0, false)) {
+        t->seen = true;
+        by_id[{t->id.device, t->id.inode}] = t;
+        if (!initial) log_.Info("new file " + ms);
+      }
+    }
+  }
+  for (auto& f : files_) {
+    if (!f->seen && !f->rotated) {
+      f->rotated = true;
+      f->changed = true;
+      f->last_data = now;
+      log_.Info(f->path.string() + " was rotated or removed; reading it to its end");
+    }
+  }
+  // Problems of paths that no longer match are history; the log has them.
+  for (auto it = problems_.begin(); it != problems_.end();) {
+    if (!matched.count(it->first) && it->second.cause != "unreadable" &&
+        it->second.cause != "too many matches")
+      it = problems_.erase(it);
+    else
+      ++it;
+  }
+}
+
+FileSource::Tailed* FileSource::Track(const fs::path& path, const FileInfo& stat_info,
+                                      uint64_t offset, bool rotated) {
+  FileError err = FileError::kNone;
+  std::string msg;
+  std::unique_ptr<platform::ReadableFile> handle = platform::OpenReadable(path, err, msg);
+  const std::string ps = path.string();
+  if (!handle) {
+    if (err == FileError::kNotFound) {
+      log_.Debug(ps + " vanished before it could be opened");
+    } else {
+      Problem(ps, FileErrorCause(err), "cannot open " + ps + ": " + msg);
+    }
+    return nullptr;
+  }
+  FileInfo info;
+  if (!handle->Stat(info, &msg)) {
+    Problem(ps, "cannot be read", "cannot stat " + ps + ": " + msg);
+    return nullptr;
+  }
+  // Replaced between the scan and the open: the open file is the one we read, from 0.
+  if (!(info.id == stat_info.id)) offset = 0;
+  auto t = std::make_unique<Tailed>();
+  t->path = path;
+  t->path_json = JsonQuote(ps);
+  t->id = info.id;
+  t->handle = std::move(handle);
+  t->size = info.size;
+  t->read = t->emitted = t->committed = std::min(offset, info.size);
+  t->rotated = rotated;
+  t->last_data = clock_.Monotonic();
+  if (config_.multiline)
+    t->joiner = std::make_unique<MultilineJoiner>(*config_.multiline, config_.max_line_bytes);
+  ClearProblem(ps);
+  Tailed* raw = t.get();
+  files_.push_back(std::move(t));
+  UpdateFingerprint(*raw);
+  return raw;
+}
+
+bool FileSource::ResumeFromCheckpoint(const Checkpoint& cp) {
+  auto verify = [&](const fs::path& p, FileInfo& info) {
+    std::string msg;
+    if (platform::StatPath(p, info, &msg) != FileError::kNone) return false;
+    if (info.kind != FileKind::kRegular || info.id.device != cp.device || info.id.inode != cp.inode)
+      return false;
+    if (cp.fingerprint_len == 0) return true;
+    FileError err;
+    auto h = platform::OpenReadable(p, err, msg);
+    if (!h) return false;
+    std::string head(cp.fingerprint_len, '\0');
+    const int64_t n = h->ReadAt(0, head.data(), head.size(), &msg);
+    return n == static_cast<int64_t>(head.size()) && FingerprintOf(head) == cp.fingerprint;
+  };
+  auto resume = [&](const fs::path& p, const FileInfo& info, bool moved) {
+    Tailed* t = Track(p, info, cp.offset, /*rotated=*/moved);
+    if (t == nullptr) return false;
+    t->committed = cp.offset;
+    t->dirty = moved;
+    t->fingerprint = cp.fingerprint;
+    t->fingerprint_len = cp.fingerprint_len;
+    UpdateFingerprint(*t);
+    return true;
+  };
+  FileInfo info;
+  const fs::path path(cp.path);
+  if (verify(path, info)) return resume(path, info, false);
+  // Rotated while the agent was down: look for the same file in its directory.
+  std::error_code ec;
+  for (fs::directory_iterator it(path.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
+    if (verify(it->path(), info)) {
+      log_.Info(cp.path + " was rotated while the agent was stopped; reading " +
+                it->path().string() + " to its end first");
+      return resume(it->path(), info, true);
+    }
+  }
+  return false;
+}
+
+void FileSource::UpdateFingerprint(Tailed& f) {
+  if (f.fingerprint_len >= kFingerprintBytes || f.size <= f.fingerprint_len) return;
+  std::string head(std::min<uint64_t>(f.size, kFingerprintBytes), '\0');
+  std::string msg;
+  const int64_t n = f.handle->ReadAt(0, head.data(), head.size(), &msg);
+  if (n <= 0) return;
+  head.resize(static_cast<size_t>(n));
+  f.fingerprint = FingerprintOf(head);
+  f.fingerprint_len = head.size();
+  f.dirty = true;
+}
+
+void FileSource::OnEvents(const platform::WatchEvents& events) {
+  if (events.overflow) {
+    rescan_needed_ = true;
+    for (auto& f : files_) f->changed = true;
+  }
+  if (events.changed.empty()) return;
+  std::unordered_map<std::string, Tailed*> by_path;
+  for (auto& f : files_) by_path[f->path.string()] = f.get();
+  for (const fs::path& p : events.changed) {
+    bool tracked = false;
+    if (auto it = by_path.find(p.string()); it != by_path.end()) {
+      Tailed* f = it->second;
+      tracked = true;
+      f->changed = true;
+      FileInfo info;
+      std::string msg;
+      if (platform::StatPath(p, info, &msg) != FileError::kNone || !(info.id == f->id))
+        rescan_needed_ = true;  // renamed or deleted under its name
+    }
+    if (tracked || rescan_needed_) continue;
+    const std::string ps = p.string();
+    for (const std::string& pattern : config_.paths) {
+      const std::string root = GlobRoot(pattern).string();
+      if (GlobMatch(pattern, ps) ||
+          (pattern.find("**") != std::string::npos && ps.rfind(root, 0) == 0)) {
+        rescan_needed_ = true;
+        break;
+      }
+    }
+  }
+}
+
+void FileSource::Rescan() { ScanGlobs(/*initial=*/false); }
+
+FileSource::ReadOutcome FileSource::Read(bool flush_all) {
+  if (rescan_needed_) ScanGlobs(false);
+  // Rotated files first: a file is read to its end before its successor.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& f : files_) {
+      if (f->rotated != (pass == 0)) continue;
+      if (!f->changed && !polling_ && !f->rotated && !flush_all) continue;
+      if (ReadFile(*f, flush_all) == ReadOutcome::kChunkFull) return ReadOutcome::kChunkFull;
+      f->changed = false;
+    }
+  }
+  return ReadOutcome::kIdle;
+}
+
+void FileSource::Stamp() {
+  now_wall_ = clock_.Now();
+  now_mono_ = clock_.Monotonic();
+}
+
+FileSource::ReadOutcome FileSource::ReadFile(Tailed& f, bool flush_all) {
+  if (!f.handle || f.binary) return ReadOutcome::kIdle;
+  Stamp();
+  const std::string ps = f.path.string();
+  for (;;) {
+    // Lines left over from a chunk that filled up come first.
+    if (!f.carry.empty() && FindNewline(config_.encoding, f.carry) != std::string_view::npos) {
+      scratch_.swap(f.carry);
+      f.carry.clear();
+      if (ProcessLines(f, scratch_, f.read - scratch_.size())) return ReadOutcome::kChunkFull;
+    }
+    FileInfo info;
+    std::string msg;
+    if (!f.handle->Stat(info, &msg)) {
+      Problem(ps, "cannot be read", "cannot stat " + ps + ": " + msg);
+      return ReadOutcome::kIdle;
+    }
+    f.size = info.size;
+    if (info.size < f.read) {
+      log_.Info(ps +
+                " shrank below the read offset (truncated in place); reading it from the "
+                "start");
+      FlushPending(f, /*partial_too=*/true);
+      f.read = f.emitted = 0;
+      f.carry.clear();
+      f.skipping = false;
+      f.fingerprint = f.fingerprint_len = 0;
+      f.bom_checked = false;
+      f.dirty = true;
+      if (builder_.Full()) return ReadOutcome::kChunkFull;
+    }
+    if (f.read >= info.size) break;
+    // Read one block after the carried bytes.
+    scratch_.assign(f.carry);
+    f.carry.clear();
+    const uint64_t base = f.read - scratch_.size();
+    const size_t old = scratch_.size();
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kReadBlock, info.size - f.read));
+    scratch_.resize(old + want);
+    const int64_t n = f.handle->ReadAt(f.read, scratch_.data() + old, want, &msg);
+    if (n < 0) {
+      scratch_.resize(old);
+      f.carry.swap(scratch_);
+      Problem(ps, "cannot be read", "cannot read " + ps + ": " + msg);
+      return ReadOutcome::kIdle;
+    }
+    scratch_.resize(old + static_cast<size_t>(n));
+    if (n == 0) {
+      f.carry.swap(scratch_);
+      break;
+    }
+    if (f.read == 0 && LooksBinary(config_.encoding, std::string_view(scratch_).substr(0, 8192))) {
+      f.binary = true;
+      scratch_.clear();
+      Problem(ps, "binary file", ps + " looks binary (NUL bytes in its first block); not tailed");
+      return ReadOutcome::kIdle;
+    }
+    f.read += static_cast<uint64_t>(n);
+    Stamp();
+    f.last_data = now_mono_;
+    f.carry_since = f.last_data;
+    if (f.fingerprint_len < kFingerprintBytes) UpdateFingerprint(f);
+    if (ProcessLines(f, scratch_, base)) return ReadOutcome::kChunkFull;
+  }
+  ClearProblem(ps);
+  if (flush_all && f.joiner) {
+    if (std::optional<LogLine> rec = f.joiner->Flush(now_mono_, /*force=*/true))
+      AppendRecord(f, *rec);
+  }
+  return builder_.Full() ? ReadOutcome::kChunkFull : ReadOutcome::kIdle;
+}
+
+bool FileSource::ProcessLines(Tailed& f, std::string& data, uint64_t base) {
+  const TextEncoding enc = config_.encoding;
+  const size_t unit = CodeUnitBytes(enc);
+  size_t pos = 0;
+  if (base == 0 && !f.bom_checked) {
+    f.bom_checked = true;
+    pos = ByteOrderMarkLength(enc, data);
+    if (pos > 0 && f.emitted == 0) f.emitted = pos;
+  }
+  const std::string_view all(data);
+  for (;;) {
+    if (builder_.Full()) {
+      f.carry.assign(data, pos);
+      return true;
+    }
+    const size_t nl = FindNewline(enc, all.substr(pos));
+    if (nl == std::string_view::npos) break;
+    const size_t end = pos + nl + unit;
+    if (f.skipping) {
+      f.skipping = false;
+      EmitLine(f, f.skip_head, f.skip_start, base + end, /*cut=*/true);
+    } else {
+      EmitLine(f, all.substr(pos, nl), base + pos, base + end, false);
+    }
+    pos = end;
+  }
+  const size_t rest = data.size() - pos;
+  const size_t max_raw = static_cast<size_t>(config_.max_line_bytes) * unit + unit;
+  if (f.skipping) {
+    // Still inside an over-long line: its bytes are dropped as they arrive.
+  } else if (rest > max_raw) {
+    f.skipping = true;
+    f.skip_start = base + pos;
+    f.skip_head.assign(data, pos, max_raw);
+  } else {
+    f.carry.assign(data, pos);
+  }
+  return false;
+}
+
+void FileSource::EmitLine(Tailed& f, std::string_view raw, uint64_t offset, uint64_t end,
+                          bool cut) {
+  std::string_view text;
+  if (config_.encoding == TextEncoding::kUtf8) {
+    text = raw;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  } else {
+    decoded_.clear();
+    DecodeLine(config_.encoding, raw, decoded_);
+    text = decoded_;
+  }
+  bool truncated = cut;
+  std::string cut_text;
+  if (text.size() > config_.max_line_bytes) {
+    cut_text.assign(text);
+    TruncateUtf8(cut_text, static_cast<size_t>(config_.max_line_bytes));
+    text = cut_text;
+    truncated = true;
+  }
+  if (f.joiner) {
+    LogLine line{std::string(text), offset, end, truncated};
+    if (std::optional<LogLine> rec = f.joiner->Push(std::move(line), now_mono_))
+      AppendRecord(f, *rec);
+    return;
+  }
+  encoder_.AppendLogLine(builder_.body(), now_wall_, f.path_json, offset, text, truncated);
+  builder_.Added(now_wall_, now_mono_);
+  f.emitted = end;
+  f.dirty = true;
+}
+
+void FileSource::AppendRecord(Tailed& f, const LogLine& line) {
+  encoder_.AppendLogLine(builder_.body(), now_wall_, f.path_json, line.offset, line.text,
+                         line.truncated);
+  builder_.Added(now_wall_, now_mono_);
+  f.emitted = line.end_offset;
+  f.dirty = true;
+}
+
+void FileSource::FlushPending(Tailed& f, bool partial_too) {
+  if (partial_too) {
+    if (f.skipping) {
+      f.skipping = false;
+      EmitLine(f, f.skip_head, f.skip_start, f.read, /*cut=*/true);
+    } else if (!f.carry.empty() &&
+               FindNewline(config_.encoding, f.carry) == std::string_view::npos) {
+      EmitLine(f, f.carry, f.read - f.carry.size(), f.read, false);
+      f.carry.clear();
+    }
+  }
+  if (f.joiner) {
+    if (std::optional<LogLine> rec = f.joiner->Flush(now_mono_, /*force=*/true))
+      AppendRecord(f, *rec);
+  }
+}
+
+FileSource::ReadOutcome FileSource::Tick() {
+  Stamp();
+  const MonoTime now = now_mono_;
+  for (auto& fp : files_) {
+    Tailed& f = *fp;
+    if (builder_.Full()) return ReadOutcome::kChunkFull;
+    if (f.joiner) {
+      if (std::optional<LogLine> rec = f.joiner->Flush(now, /*force=*/false)) AppendRecord(f, *rec);
+    }
+    const bool partial =
+        f.skipping ||
+        (!f.carry.empty() && FindNewline(config_.encoding, f.carry) == std::string_view::npos);
+    if (partial && now - f.carry_since >= kPartialLineWait) {
+      if (f.skipping) {
+        f.skipping = false;
+        EmitLine(f, f.skip_head, f.skip_start, f.read, true);
+      } else {
+        EmitLine(f, f.carry, f.read - f.carry.size(), f.read, false);
+        f.carry.clear();
+      }
+    }
+    if (f.rotated && f.read >= f.size && f.carry.empty() && !f.skipping &&
+        !(f.joiner && f.joiner->pending()) && now - f.last_data >= kRotateWait) {
+      f.changed = true;  // one last look before letting go
+      if (ReadFile(f, false) == ReadOutcome::kChunkFull) return ReadOutcome::kChunkFull;
+      if (f.read >= f.size && f.carry.empty() && !f.skipping) Retire(f);
+    }
+  }
+  files_.erase(
+      std::remove_if(files_.begin(), files_.end(), [](const auto& f) { return !f->handle; }),
+      files_.end());
+  return builder_.Full() ? ReadOutcome::kChunkFull : ReadOutcome::kIdle;
+}
+
+void FileSource::Retire(Tailed& f) {
+  // Its last records, if any, are in the open chunk; the delete goes into the same
+  // commit as that chunk (or a later one), never an earlier one.
+  log_.Info("done with " + f.path.string() + " (rotated, read to its end)");
+  pending_deletes_.push_back({config_.name, f.id.device, f.id.inode});
+  f.handle.reset();
+}
+
+std::optional<MonoTime> FileSource::Deadline() const {
+  std::optional<MonoTime> d;
+  auto consider = [&](MonoTime t) {
+    if (!d || t < *d) d = t;
+  };
+  for (const auto& f : files_) {
+    if (f->joiner) {
+      if (auto j = f->joiner->Deadline()) consider(*j);
+    }
+    if (f->skipping ||
+        (!f->carry.empty() && FindNewline(config_.encoding, f->carry) == std::string_view::npos))
+      consider(f->carry_since + kPartialLineWait);
+    if (f->rotated) consider(f->last_data + kRotateWait);
+  }
+  return d;
+}
+
+void FileSource::CollectCheckpoints(CommitBatch& batch) {
+  for (auto& f : files_) {
+    if (!f->handle || !f->dirty) continue;
+    Checkpoint cp;
+    cp.source = config_.name;
+    cp.device = f->id.device;
+    cp.inode = f->id.inode;
+    cp.fingerprint = f->fingerprint;
+    cp.fingerprint_len = f->fingerprint_len;
+    cp.path = f->path.string();
+    cp.offset = f->emitted;
+    batch.upserts.push_back(std::move(cp));
+    f->inflight = f->emitted;
+    f->has_inflight = true;
+    f->dirty = false;
+  }
+  for (CheckpointId& id : pending_deletes_) batch.deletes.push_back(std::move(id));
+  pending_deletes_.clear();
+}
+
+void FileSource::Committed() {
+  for (auto& f : files_) {
+    if (!f->has_inflight) continue;
+    f->committed = f->inflight;
+    f->has_inflight = false;
+  }
+}
+
+bool FileSource::HasCheckpointChanges() const {
+  if (!pending_deletes_.empty()) return true;
+  for (const auto& f : files_)
+    if (f->handle && f->dirty) return true;
+  return false;
+}
+
+FileSourceStatus FileSource::status() const {
+  FileSourceStatus s;
+  s.name = config_.name;
+  s.polling = polling_;
+  for (const auto& f : files_) {
+    if (!f->handle) continue;
+    s.files.push_back(
+        {f->path.string(), f->id.device, f->id.inode, f->size, f->read, f->committed, f->rotated});
+  }
+  for (const auto& [path, p] : problems_) s.problems.push_back(p);
+  return s;
+}
+
+void FileSource::Problem(const std::string& path, const std::string& cause,
+                         const std::string& message) {
+  auto it = problems_.find(path);
+  if (it != problems_.end() && it->second.cause == cause) return;
+  log_.Warn(message);
+  FileProblem p;
+  p.path = path;
+  p.cause = cause;
+  p.message = message;
+  p.since_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+          .count();
+  problems_[path] = std::move(p);
+}
+
+void FileSource::ClearProblem(const std::string& path) {
+  auto it = problems_.find(path);
+  if (it == problems_.end()) return;
+  if (it->second.cause != "binary file") log_.Info(path + " is readable again");
+  problems_.erase(it);
+}
+
+}  // namespace outpost

@@ -1,0 +1,310 @@
+// The collection loop; see pipeline.h.
+#include "collect/pipeline.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "util/units.h"
+
+namespace outpost {
+
+namespace {
+
+// With kernel notification, the globs are still re-expanded now and then: a safety
+// net for events the kernel could not deliver (e.g. a directory created and filled
+// between two events). Rare enough to keep an idle agent asleep.
+constexpr Duration kRescanInterval = std::chrono::seconds(30);
+// While paused on a full buffer, how often to look whether space returned.
+constexpr Duration kPausedCheck = std::chrono::seconds(1);
+// At most this often the status JSON is rewritten while the agent is busy.
+constexpr Duration kStatusInterval = std::chrono::seconds(2);
+
+int64_t WallMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct Pipeline::Stream {
+  std::unique_ptr<FileSource> source;
+  std::optional<CommitBatch> stuck;  // a sealed batch whose commit failed; retried as is
+  bool started = false;
+};
+
+Result<std::string> LoadOrCreateAgentId(BufferStore& store, const std::string& configured) {
+  if (!configured.empty()) return configured;
+  Result<std::optional<std::string>> stored = store.GetState(kAgentIdKey);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value() && !(*stored)->empty()) return **stored;
+  std::random_device rd;
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(rd()));
+    id += part;
+  }
+  Status s = store.SetState(kAgentIdKey, id);
+  if (!s.ok()) return s;
+  return id;
+}
+
+Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, BufferStore& store,
+                   platform::ChangeWatcher& watcher, const Clock& clock, const Logger& logger)
+    : config_(config),
+      identity_(identity),
+      store_(store),
+      watcher_(watcher),
+      clock_(clock),
+      log_(logger, "pipeline") {
+  for (const FileSourceConfig& fc : config.file_sources) {
+    RecordContext ctx;
+    ctx.host = identity.host;
+    ctx.agent_id = identity.agent_id;
+    ctx.stream = fc.name;
+    ctx.source = "file";
+    ctx.fields = config.agent.fields;
+    for (const auto& [k, v] : fc.fields) ctx.fields[k] = v;
+    auto s = std::make_unique<Stream>();
+    s->source = std::make_unique<FileSource>(fc, ctx, config.buffer, clock, logger);
+    streams_.push_back(std::move(s));
+  }
+}
+
+Pipeline::~Pipeline() = default;
+
+Status Pipeline::Start() {
+  started_at_ms_ = WallMs(clock_);
+  for (auto& s : streams_) {
+    Status st = s->source->Start(store_, watcher_);
+    if (!st.ok()) {
+      last_error_ = st.message();
+      log_.Error("source " + s->source->name() + " did not start: " + st.message());
+      continue;
+    }
+    s->started = true;
+    Commit(*s, /*seal=*/false);
+  }
+  const MonoTime now = clock_.Monotonic();
+  next_rescan_ = now + kRescanInterval;
+  next_poll_ = now;
+  CheckPause();
+  WriteStatus(true);
+  return Status::Ok();
+}
+
+bool Pipeline::Commit(Stream& s, bool seal) {
+  if (s.stuck) {
+    Result<int64_t> r = store_.Commit(*s.stuck);
+    if (!r.ok()) return false;
+    if (s.stuck->chunk) {
+      records_committed_ += s.stuck->chunk->records;
+      ++chunks_committed_;
+    }
+    s.stuck.reset();
+    s.source->Committed();
+    status_dirty_ = true;
+  }
+  CommitBatch batch;
+  ChunkBuilder& b = s.source->builder();
+  if (seal && !b.empty()) {
+    Result<SealedChunk> chunk = b.Seal();
+    if (!chunk.ok()) {
+      last_error_ = chunk.status().message();
+      log_.Error(last_error_);
+      return false;
+    }
+    batch.chunk = std::move(chunk).value();
+  }
+  s.source->CollectCheckpoints(batch);
+  if (!batch.chunk && batch.upserts.empty() && batch.deletes.empty()) return true;
+  Result<int64_t> r = store_.Commit(batch);
+  if (!r.ok()) {
+    const std::string msg = "cannot commit to buffer.db (" + r.status().message() + "); " +
+                            s.source->name() + " waits and retries";
+    if (msg != last_error_) log_.Error(msg);
+    last_error_ = msg;
+    s.stuck = std::move(batch);
+    status_dirty_ = true;
+    return false;
+  }
+  if (batch.chunk) {
+    records_committed_ += batch.chunk->records;
+    ++chunks_committed_;
+  }
+  s.source->Committed();
+  status_dirty_ = true;
+  return true;
+}
+
+void Pipeline::CheckPause() {
+  const bool full = store_.Full();
+  if (full && !paused_) {
+    log_.Warn("buffer.db is full (" + FormatSize(store_.used_bytes()) + " of " +
+              FormatSize(store_.max_bytes()) +
+              "): file sources pause; their data waits in the files");
+    status_dirty_ = true;
+  } else if (!full && paused_) {
+    log_.Info("buffer.db has room again (" + FormatSize(store_.used_bytes()) + " of " +
+              FormatSize(store_.max_bytes()) + "): sources resume");
+    status_dirty_ = true;
+  }
+  paused_ = full;
+}
+
+void Pipeline::DrainSource(Stream& s, bool flush_all) {
+  FileSource& src = *s.source;
+  for (int guard = 0; guard < 1 << 20; ++guard) {
+    if (s.stuck && !Commit(s, false)) return;
+    if (paused_) return;
+    FileSource::ReadOutcome o = src.Read(flush_all);
+    if (o == FileSource::ReadOutcome::kIdle) o = src.Tick();
+    if (o == FileSource::ReadOutcome::kIdle) return;
+    if (!Commit(s, /*seal=*/true)) return;
+    CheckPause();
+  }
+}
+
+void Pipeline::Step() {
+  const MonoTime now = clock_.Monotonic();
+  if (paused_ && now >= next_usage_check_) {
+    Status st = store_.RefreshUsage();
+    if (!st.ok()) log_.Warn("cannot read buffer usage: " + st.message());
+    CheckPause();
+    next_usage_check_ = now + kPausedCheck;
+  }
+  const bool poll_now = now >= next_poll_;
+  const bool rescan_now = now >= next_rescan_;
+  for (auto& s : streams_) {
+    if (!s->started) continue;
+    if (rescan_now || (poll_now && s->source->needs_polling())) s->source->Rescan();
+    DrainSource(*s, false);
+    ChunkBuilder& b = s->source->builder();
+    if (b.Due(clock_.Monotonic()) || (b.empty() && s->source->HasCheckpointChanges())) {
+      Commit(*s, /*seal=*/true);
+      CheckPause();
+    }
+  }
+  if (rescan_now) next_rescan_ = now + kRescanInterval;
+  if (poll_now) {
+    Duration every = std::chrono::hours(1);
+    for (auto& s : streams_)
+      if (s->source->needs_polling()) every = std::min(every, s->source->poll_interval());
+    next_poll_ = now + every;
+  }
+  WriteStatus(false);
+}
+
+std::optional<MonoTime> Pipeline::NextDeadline() const {
+  std::optional<MonoTime> d = next_rescan_;
+  auto consider = [&](std::optional<MonoTime> t) {
+    if (t && (!d || *t < *d)) d = t;
+  };
+  bool polling = false;
+  for (const auto& s : streams_) {
+    if (!s->started) continue;
+    consider(s->source->builder().Deadline());
+    consider(s->source->Deadline());
+    if (s->source->needs_polling()) polling = true;
+    if (s->stuck) consider(clock_.Monotonic() + kPausedCheck);
+  }
+  if (polling) consider(next_poll_);
+  if (paused_) consider(next_usage_check_);
+  if (status_dirty_) consider(next_status_);
+  return d;
+}
+
+Status Pipeline::Run(const std::function<bool()>& should_stop) {
+  while (!should_stop()) {
+    Step();
+    if (should_stop()) break;
+    std::chrono::milliseconds timeout(-1);
+    if (std::optional<MonoTime> d = NextDeadline()) {
+      const auto left = *d - clock_.Monotonic();
+      timeout = std::max(std::chrono::milliseconds(0),
+                         std::chrono::ceil<std::chrono::milliseconds>(left));
+    }
+    platform::WatchEvents events = watcher_.Wait(timeout);
+    for (auto& s : streams_)
+      if (s->started) s->source->OnEvents(events);
+  }
+  return Flush();
+}
+
+Status Pipeline::RunOnce() {
+  for (auto& s : streams_) {
+    if (!s->started) continue;
+    s->source->Rescan();
+    DrainSource(*s, /*flush_all=*/true);
+  }
+  return Flush();
+}
+
+Status Pipeline::Flush() {
+  Status result;
+  for (auto& s : streams_) {
+    if (!s->started) continue;
+    if (!Commit(*s, /*seal=*/true) || s->stuck)
+      result = Unavailable("could not commit " + s->source->name() + ": " + last_error_);
+  }
+  WriteStatus(true);
+  return result;
+}
+
+void Pipeline::WriteStatus(bool force) {
+  const MonoTime now = clock_.Monotonic();
+  if (!force && (!status_dirty_ || now < next_status_)) return;
+  nlohmann::json j;
+  j["pid"] = identity_.pid;
+  j["version"] = identity_.version;
+  j["agent_id"] = identity_.agent_id;
+  j["started_at_ms"] = started_at_ms_;
+  j["updated_at_ms"] = WallMs(clock_);
+  j["paused"] = paused_;
+  j["records_committed"] = records_committed_;
+  j["chunks_committed"] = chunks_committed_;
+  j["last_error"] = last_error_;
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& s : streams_) {
+    const FileSourceStatus st = s->source->status();
+    nlohmann::json js;
+    js["name"] = st.name;
+    js["type"] = "file";
+    js["started"] = s->started;
+    js["polling"] = st.polling;
+    js["stuck"] = s->stuck.has_value();
+    js["open_chunk_records"] = s->source->builder().records();
+    nlohmann::json files = nlohmann::json::array();
+    for (const TailedFileStatus& f : st.files)
+      files.push_back({{"path", f.path},
+                       {"device", f.device},
+                       {"inode", f.inode},
+                       {"size", f.size},
+                       {"read", f.read},
+                       {"committed", f.committed},
+                       {"rotated", f.rotated}});
+    js["files"] = std::move(files);
+    nlohmann::json problems = nlohmann::json::array();
+    for (const FileProblem& p : st.problems)
+      problems.push_back(
+          {{"path", p.path}, {"cause", p.cause}, {"message", p.message}, {"since_ms", p.since_ms}});
+    js["problems"] = std::move(problems);
+    sources.push_back(std::move(js));
+  }
+  j["sources"] = std::move(sources);
+  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  status_dirty_ = false;
+  next_status_ = now + kStatusInterval;
+  if (text == last_status_) return;
+  Status st = store_.SetState(kStatusKey, text);
+  if (!st.ok()) {
+    log_.Warn("cannot write status: " + st.message());
+    return;
+  }
+  last_status_ = std::move(text);
+}
+
+}  // namespace outpost
