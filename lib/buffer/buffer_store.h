@@ -32,10 +32,10 @@ namespace outpost {
 
 // Where one source stands in one file (or, later, a journal cursor / event bookmark).
 struct Checkpoint {
-  std::string source;         // the source's stream name
-  uint64_t device = 0;        // file identity: device (or volume serial)
-  uint64_t inode = 0;         //   and inode (or file index)
-  uint64_t fingerprint = 0;   // hash of the file's first fingerprint_len bytes
+  std::string source;        // the source's stream name
+  uint64_t device = 0;       // file identity: device (or volume serial)
+  uint64_t inode = 0;        //   and inode (or file index)
+  uint64_t fingerprint = 0;  // hash of the file's first fingerprint_len bytes
   uint64_t fingerprint_len = 0;
   std::string path;           // where the file was last seen
   uint64_t offset = 0;        // bytes of the file that are in committed chunks
@@ -54,10 +54,10 @@ struct SealedChunk {
   std::string stream;
   int64_t created_at_ms = 0;  // wall clock of its first record
   uint64_t records = 0;
-  uint64_t raw_bytes = 0;     // uncompressed NDJSON size
+  uint64_t raw_bytes = 0;  // uncompressed NDJSON size
   std::string codec = "zstd";
   std::string format = "ndjson";
-  std::string body;           // compressed
+  std::string body;  // compressed
 };
 
 // Everything one transaction writes.
@@ -74,8 +74,9 @@ struct StoredChunk {
   int64_t attempts = 0;
   int64_t next_attempt_at_ms = 0;
   std::string last_error;
-  bool dead = false;         // from dead_chunks
-  std::string dead_reason;   // why a server refused it for good
+  bool dead = false;        // from dead_chunks
+  std::string dead_reason;  // why a server refused it for good
+  int64_t dead_at_ms = 0;   // when it was moved to dead_chunks
 };
 
 struct StreamStats {
@@ -92,12 +93,12 @@ struct BufferStats {
   uint64_t file_bytes = 0;    // buffer.db + -wal on disk
   uint64_t stored_bytes = 0;  // compressed chunk bodies, live and dead: what max_bytes caps
   uint64_t max_bytes = 0;
-  uint64_t chunks = 0;
-  uint64_t records = 0;
+  uint64_t chunks = 0;   // live chunks (waiting to be sent)
+  uint64_t records = 0;  //   and the records in them
   uint64_t dead_chunks = 0;
-  int64_t oldest_created_at_ms = 0;  // 0 when empty
+  int64_t oldest_created_at_ms = 0;  // of the live chunks; 0 when there are none
   int schema_version = 0;
-  std::vector<StreamStats> streams;  // sorted by name
+  std::vector<StreamStats> streams;  // live chunks per stream, sorted by name (bytewise)
 };
 
 struct ChunkFilter {
@@ -113,6 +114,11 @@ class BufferStore {
     Durability durability = Durability::kCrash;
     uint64_t max_bytes = 256ULL << 20;
     bool read_only = false;
+    // How long to wait for another process's lock before failing with kUnavailable.
+    int busy_timeout_ms = 5000;
+    // Fault injection for tests: when > 0, the file may grow to at most this many
+    // pages (4 KiB each), after which writes fail as on a full disk. 0 in production.
+    uint64_t max_pages = 0;
   };
 
   // The schema version this build writes; older files are migrated in place.
@@ -145,14 +151,16 @@ class BufferStore {
 
   Result<BufferStats> Stats();
 
-  // Calls `fn` for each matching chunk, oldest first; stops early when fn returns false.
-  Status ForEachChunk(const ChunkFilter& filter,
-                      const std::function<bool(const StoredChunk&)>& fn);
+  // Calls `fn` for each matching chunk, oldest first: live chunks by id, then (with
+  // include_dead) dead chunks by id. Stops early when fn returns false. All rows come
+  // from one read snapshot; `fn` must not call back into this store.
+  Status ForEachChunk(const ChunkFilter& filter, const std::function<bool(const StoredChunk&)>& fn);
 
   // Deletes chunks (all, or one stream's), live and dead; returns how many.
   Result<uint64_t> Purge(std::optional<std::string> stream);
 
-  // Key/value state (agent id, source status, ...).
+  // Key/value state (agent id, source status, ...). "schema_version" is the store's
+  // own and cannot be set.
   Result<std::optional<std::string>> GetState(std::string_view key);
   Status SetState(std::string_view key, std::string_view value);
 

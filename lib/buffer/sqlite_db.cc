@@ -2,8 +2,246 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 namespace outpost {
+namespace {
+
+// SQLite wants a UTF-8 file name on every OS; on Windows the path is wide.
+std::string Utf8Path(const std::filesystem::path& file) {
+  const std::u8string u8 = file.u8string();
+  return std::string(reinterpret_cast<const char*>(u8.data()), u8.size());
+}
+
+Status MakeStatus(int rc, std::string_view context, std::string_view sqlite_message) {
+  std::string message(context);
+  message += ": ";
+  if ((rc & 0xff) == SQLITE_FULL) message += "disk full: ";
+  message += sqlite_message;
+  message += " (sqlite " + std::to_string(rc) + ")";
+  return Status(SqliteCode(rc), std::move(message));
+}
+
+// The error of the last call on `db`, or the generic text of `rc` without a handle.
+Status ConnectionStatus(sqlite3* db, int rc, std::string_view context) {
+  const char* text = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return MakeStatus(rc, context, text != nullptr ? text : "unknown error");
+}
+
+Status NotOpen() { return Internal("sqlite: the connection or statement is not open"); }
+
+}  // namespace
 
 std::string SqliteVersion() { return sqlite3_libversion(); }
+
+Code SqliteCode(int result_code) {
+  switch (result_code & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return Code::kOk;
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+      return Code::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Code::kCorrupt;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+      return Code::kIoError;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return Code::kPermissionDenied;
+    case SQLITE_ERROR:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
+      return Code::kInvalidArgument;
+    default:
+      return Code::kInternal;
+  }
+}
+
+// ---- Db ----
+
+Result<Db> Db::Open(const std::filesystem::path& file, const OpenOptions& options) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (options.read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE;
+    if (options.create) flags |= SQLITE_OPEN_CREATE;
+  }
+  const std::string name = Utf8Path(file);
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+  Db db(raw);  // closes the handle on every path, also when the open failed
+  if (rc != SQLITE_OK) return ConnectionStatus(raw, rc, "opening " + name);
+  sqlite3_extended_result_codes(raw, 1);
+  const int brc = sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  if (brc != SQLITE_OK) return ConnectionStatus(raw, brc, "setting the busy timeout of " + name);
+  return db;
+}
+
+Db::~Db() { Close(); }
+
+Db::Db(Db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Db& Db::operator=(Db&& other) noexcept {
+  if (this != &other) {
+    Close();
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+void Db::Close() {
+  // close_v2 never fails for a valid handle: with statements still alive it defers
+  // the close until the last one is finalized.
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+void Db::CloseWithoutCheckpoint() {
+  if (db_ != nullptr) sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  Close();
+}
+
+Status Db::Exec(std::string_view sql) {
+  if (db_ == nullptr) return NotOpen();
+  const std::string text(sql);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return Status::Ok();
+  const std::string message = error != nullptr ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  const std::string context = "sqlite: " + (text.size() > 60 ? text.substr(0, 60) + "..." : text);
+  return MakeStatus(rc, context, message);
+}
+
+Result<Statement> Db::Prepare(std::string_view sql, bool persistent) {
+  if (db_ == nullptr) return NotOpen();
+  sqlite3_stmt* stmt = nullptr;
+  const unsigned flags = persistent ? SQLITE_PREPARE_PERSISTENT : 0;
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return ConnectionStatus(db_, rc, "sqlite: preparing " + std::string(sql.substr(0, 60)));
+  }
+  if (stmt == nullptr) return InvalidArgument("sqlite: no statement in '" + std::string(sql) + "'");
+  return Statement(db_, stmt);
+}
+
+int64_t Db::LastInsertRowId() const { return db_ != nullptr ? sqlite3_last_insert_rowid(db_) : 0; }
+
+int64_t Db::Changes() const { return db_ != nullptr ? sqlite3_changes64(db_) : 0; }
+
+bool Db::InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
+
+// ---- Statement ----
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Status Statement::Check(int rc, std::string_view what) const {
+  if (rc == SQLITE_OK) return Status::Ok();
+  const char* sql = sqlite3_sql(stmt_);
+  std::string context = "sqlite: ";
+  context += what;
+  if (sql != nullptr) {
+    const std::string_view text(sql);
+    context += " in '" + std::string(text.substr(0, 60)) + (text.size() > 60 ? "...'" : "'");
+  }
+  return ConnectionStatus(db_, rc, context);
+}
+
+Status Statement::BindInt64(int index, int64_t value) {
+  if (stmt_ == nullptr) return NotOpen();
+  return Check(sqlite3_bind_int64(stmt_, index, value), "binding an integer");
+}
+
+Status Statement::BindText(int index, std::string_view value) {
+  if (stmt_ == nullptr) return NotOpen();
+  // A null pointer would bind NULL; an empty view may have one.
+  const char* data = value.data() != nullptr ? value.data() : "";
+  return Check(sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+               "binding text");
+}
+
+Status Statement::BindBlob(int index, std::string_view value) {
+  if (stmt_ == nullptr) return NotOpen();
+  const char* data = value.data() != nullptr ? value.data() : "";
+  return Check(sqlite3_bind_blob64(stmt_, index, data, value.size(), SQLITE_TRANSIENT),
+               "binding a blob");
+}
+
+Status Statement::BindNull(int index) {
+  if (stmt_ == nullptr) return NotOpen();
+  return Check(sqlite3_bind_null(stmt_, index), "binding NULL");
+}
+
+Result<bool> Statement::Step() {
+  if (stmt_ == nullptr) return NotOpen();
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Check(rc, "running");
+}
+
+Status Statement::StepDone() {
+  Result<bool> row = Step();
+  if (!row.ok()) return row.status();
+  if (*row) return Internal("sqlite: a statement expected to return nothing returned a row");
+  return Status::Ok();
+}
+
+bool Statement::ColumnIsNull(int index) const {
+  return stmt_ == nullptr || sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+int64_t Statement::ColumnInt64(int index) const {
+  return stmt_ != nullptr ? sqlite3_column_int64(stmt_, index) : 0;
+}
+
+std::string_view Statement::ColumnTextView(int index) const {
+  if (stmt_ == nullptr) return {};
+  // The pointer first, then the size: the documented order for a stable result.
+  const unsigned char* text = sqlite3_column_text(stmt_, index);
+  if (text == nullptr) return {};
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return std::string_view(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+}
+
+std::string_view Statement::ColumnBlobView(int index) const {
+  if (stmt_ == nullptr) return {};
+  const void* blob = sqlite3_column_blob(stmt_, index);
+  if (blob == nullptr) return {};
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return std::string_view(static_cast<const char*>(blob), static_cast<size_t>(size));
+}
+
+void Statement::Reset() {
+  if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
 
 }  // namespace outpost
