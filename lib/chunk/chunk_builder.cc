@@ -1,12 +1,10 @@
 // The open chunk of one stream; see chunk_builder.h.
 #include "chunk/chunk_builder.h"
 
-#include "chunk/zstd_codec.h"
-
 namespace outpost {
 
 ChunkBuilder::ChunkBuilder(std::string stream, uint64_t max_bytes, Duration max_age, int level)
-    : stream_(std::move(stream)), max_bytes_(max_bytes), max_age_(max_age), level_(level) {
+    : stream_(std::move(stream)), max_bytes_(max_bytes), max_age_(max_age), compressor_(level) {
   // One line past the cap fits without a reallocation in the common case.
   body_.reserve(static_cast<size_t>(max_bytes_) + (64 << 10));
 }
@@ -25,7 +23,7 @@ std::optional<MonoTime> ChunkBuilder::Deadline() const {
 }
 
 Result<SealedChunk> ChunkBuilder::Seal() {
-  Result<std::string> body = ZstdCompress(body_, level_);
+  Result<std::string> body = compressor_.Compress(body_);
   if (!body.ok()) return body.status().WithContext("sealing a chunk of " + stream_);
   SealedChunk c;
   c.stream = stream_;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "buffer/buffer_store.h"
+#include "chunk/zstd_codec.h"
 #include "util/clock.h"
 #include "util/status.h"
 
@@ -43,7 +44,7 @@ class ChunkBuilder {
   std::string stream_;
   uint64_t max_bytes_;
   Duration max_age_;
-  int level_;
+  ZstdCompressor compressor_;
   std::string body_;
   uint64_t records_ = 0;
   WallTime first_wall_{};

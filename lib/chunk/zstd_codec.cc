@@ -48,6 +48,36 @@ Result<std::string> ZstdDecompress(std::string_view frame, uint64_t max_output) 
   return out;
 }
 
+struct ZstdCompressor::Ctx {
+  ZSTD_CCtx* cctx = nullptr;
+  std::unique_ptr<char[]> out;
+  size_t out_size = 0;
+  ~Ctx() { ZSTD_freeCCtx(cctx); }
+};
+
+ZstdCompressor::ZstdCompressor(int level) : level_(level), ctx_(std::make_unique<Ctx>()) {}
+ZstdCompressor::~ZstdCompressor() = default;
+
+Result<std::string> ZstdCompressor::Compress(std::string_view data) {
+  if (level_ < 1 || level_ > ZSTD_maxCLevel())
+    return InvalidArgument("zstd level " + std::to_string(level_) + " is outside 1.." +
+                           std::to_string(ZSTD_maxCLevel()));
+  if (ctx_->cctx == nullptr) {
+    ctx_->cctx = ZSTD_createCCtx();
+    if (ctx_->cctx == nullptr) return Internal("cannot allocate a zstd context");
+  }
+  const size_t bound = ZSTD_compressBound(data.size());
+  if (bound > ctx_->out_size) {
+    ctx_->out = std::make_unique<char[]>(bound);  // not zero-filled: zstd writes it
+    ctx_->out_size = bound;
+  }
+  const size_t n =
+      ZSTD_compressCCtx(ctx_->cctx, ctx_->out.get(), bound, data.data(), data.size(), level_);
+  if (ZSTD_isError(n))
+    return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  return std::string(ctx_->out.get(), n);
+}
+
 std::string ZstdVersion() { return ZSTD_versionString(); }
 
 }  // namespace outpost

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,25 @@ namespace outpost {
 
 // Compresses `data` as one zstd frame at `level` (1..22).
 Result<std::string> ZstdCompress(std::string_view data, int level);
+
+// A compressor that keeps its zstd context and output buffer between calls: what a
+// chunk builder uses on the hot path (no per-chunk allocation or table clearing beyond
+// what zstd itself needs). Not thread-safe; one per owner.
+class ZstdCompressor {
+ public:
+  explicit ZstdCompressor(int level);
+  ~ZstdCompressor();
+  ZstdCompressor(const ZstdCompressor&) = delete;
+  ZstdCompressor& operator=(const ZstdCompressor&) = delete;
+
+  // One frame holding `data`, at the level given at construction.
+  Result<std::string> Compress(std::string_view data);
+
+ private:
+  struct Ctx;
+  int level_;
+  std::unique_ptr<Ctx> ctx_;
+};
 
 // Decompresses one or more concatenated zstd frames; fails with kCorrupt on bad
 // input and kInvalidArgument when the output would exceed `max_output` bytes.

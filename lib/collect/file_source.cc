@@ -394,37 +394,51 @@ FileSource::ReadOutcome FileSource::ReadFile(Tailed& f, bool flush_all) {
       if (builder_.Full()) return ReadOutcome::kChunkFull;
     }
     if (f.read >= info.size) break;
-    // Read one block after the carried bytes.
-    scratch_.assign(f.carry);
-    f.carry.clear();
-    const uint64_t base = f.read - scratch_.size();
-    const size_t old = scratch_.size();
+    // Read one block. Only a partial line carried over from the block before is
+    // copied; whole lines are encoded straight from the read buffer.
+    if (!read_buf_) read_buf_ = std::make_unique<char[]>(kReadBlock);
     const size_t want = static_cast<size_t>(std::min<uint64_t>(kReadBlock, info.size - f.read));
-    scratch_.resize(old + want);
-    const int64_t n = f.handle->ReadAt(f.read, scratch_.data() + old, want, &msg);
+    const int64_t n = f.handle->ReadAt(f.read, read_buf_.get(), want, &msg);
     if (n < 0) {
-      scratch_.resize(old);
-      f.carry.swap(scratch_);
       Problem(ps, "cannot be read", "cannot read " + ps + ": " + msg);
       return ReadOutcome::kIdle;
     }
-    scratch_.resize(old + static_cast<size_t>(n));
-    if (n == 0) {
-      f.carry.swap(scratch_);
-      break;
-    }
-    if (f.read == 0 && LooksBinary(config_.encoding, std::string_view(scratch_).substr(0, 8192))) {
+    if (n == 0) break;
+    std::string_view block(read_buf_.get(), static_cast<size_t>(n));
+    if (f.read == 0 && LooksBinary(config_.encoding, block.substr(0, 8192))) {
       f.binary = true;
-      scratch_.clear();
       Problem(ps, "binary file", ps + " looks binary (NUL bytes in its first block); not tailed");
       return ReadOutcome::kIdle;
     }
+    uint64_t base = f.read - f.carry.size();
     f.read += static_cast<uint64_t>(n);
     Stamp();
     f.last_data = now_mono_;
     f.carry_since = f.last_data;
     if (f.fingerprint_len < kFingerprintBytes) UpdateFingerprint(f);
-    if (ProcessLines(f, scratch_, base)) return ReadOutcome::kChunkFull;
+    if (!f.carry.empty() && CodeUnitBytes(config_.encoding) == 1) {
+      const size_t nl = block.find('\n');
+      if (nl != std::string_view::npos) {
+        // Complete the carried line with the head of this block, then go on in place.
+        scratch_.swap(f.carry);
+        f.carry.clear();
+        scratch_.append(block.data(), nl + 1);
+        const bool full = ProcessLines(f, scratch_, base);
+        block.remove_prefix(nl + 1);
+        if (full) {
+          f.carry.append(block);
+          return ReadOutcome::kChunkFull;
+        }
+        base += scratch_.size();
+      }
+    }
+    if (!f.carry.empty()) {
+      scratch_.swap(f.carry);
+      f.carry.clear();
+      scratch_.append(block);
+      block = scratch_;
+    }
+    if (ProcessLines(f, block, base)) return ReadOutcome::kChunkFull;
   }
   ClearProblem(ps);
   if (flush_all && f.joiner) {
@@ -434,7 +448,7 @@ FileSource::ReadOutcome FileSource::ReadFile(Tailed& f, bool flush_all) {
   return builder_.Full() ? ReadOutcome::kChunkFull : ReadOutcome::kIdle;
 }
 
-bool FileSource::ProcessLines(Tailed& f, std::string& data, uint64_t base) {
+bool FileSource::ProcessLines(Tailed& f, std::string_view data, uint64_t base) {
   const TextEncoding enc = config_.encoding;
   const size_t unit = CodeUnitBytes(enc);
   size_t pos = 0;
@@ -446,7 +460,7 @@ bool FileSource::ProcessLines(Tailed& f, std::string& data, uint64_t base) {
   const std::string_view all(data);
   for (;;) {
     if (builder_.Full()) {
-      f.carry.assign(data, pos);
+      f.carry.assign(data.substr(pos));
       return true;
     }
     const size_t nl = FindNewline(enc, all.substr(pos));
@@ -467,9 +481,9 @@ bool FileSource::ProcessLines(Tailed& f, std::string& data, uint64_t base) {
   } else if (rest > max_raw) {
     f.skipping = true;
     f.skip_start = base + pos;
-    f.skip_head.assign(data, pos, max_raw);
+    f.skip_head.assign(data.substr(pos, max_raw));
   } else {
-    f.carry.assign(data, pos);
+    f.carry.assign(data.substr(pos));
   }
   return false;
 }

@@ -131,7 +131,7 @@ class FileSource {
                 bool rotated);
   bool ResumeFromCheckpoint(const Checkpoint& cp);
   ReadOutcome ReadFile(Tailed& f, bool flush_all);
-  bool ProcessLines(Tailed& f, std::string& data, uint64_t base);
+  bool ProcessLines(Tailed& f, std::string_view data, uint64_t base);
   void EmitLine(Tailed& f, std::string_view raw, uint64_t offset, uint64_t end, bool cut);
   void AppendRecord(Tailed& f, const LogLine& line);
   void FlushPending(Tailed& f, bool partial_too);
@@ -155,6 +155,7 @@ class FileSource {
   std::set<std::filesystem::path> watched_dirs_;
   std::map<std::string, FileProblem> problems_;
   std::string scratch_;
+  std::unique_ptr<char[]> read_buf_;  // kReadBlock bytes
   std::string decoded_;
   WallTime now_wall_{};  // read once per block, stamped on its records
   MonoTime now_mono_{};
