@@ -176,7 +176,10 @@ void FileSource::ScanGlobs(bool initial) {
         continue;
       }
       if (info.kind != FileKind::kRegular) {
-        Problem(ms, KindName(info.kind), ms + " " + KindName(info.kind) + "; not tailed");
+        // A directory that a wildcard happens to match ("/var/log/*") is not a
+        // problem; one named outright, a FIFO or a device is.
+        if (info.kind != FileKind::kDirectory || !HasGlobMeta(pattern))
+          Problem(ms, KindName(info.kind), ms + " " + KindName(info.kind) + "; not tailed");
         continue;
       }
       auto known_it = by_id.find({info.id.device, info.id.inode});

@@ -119,10 +119,14 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
         t.where("name"), t.KeyPath("name"),
         "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
   f.paths = t.StringList("paths",
-                         "Files to tail: paths or globs (*, ?, [...], and ** across directories). "
-                         "New matching files are picked up while running.",
+                         "Files to tail: paths or globs (*, ?, [...], and ** across directories), "
+                         "relative to the config file's directory unless absolute. New matching "
+                         "files are picked up while running.",
                          {.required = true});
   f.exclude = t.StringList("exclude", "Globs of files not to tail, even if a path matches.");
+  // Relative globs are relative to the config file's directory, like every other path.
+  for (std::vector<std::string>* globs : {&f.paths, &f.exclude})
+    for (std::string& g : *globs) g = t.Resolve(g).string();
   f.start_at = static_cast<StartAt>(
       t.Enum("start_at", 0, {"end", "beginning"},
              "Where to start in a file seen for the first time. A stored checkpoint always wins."));

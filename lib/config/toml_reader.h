@@ -89,11 +89,11 @@ class TableReader {
   toml::source_region where(std::string_view key) const;
   std::string KeyPath(std::string_view key) const;
   ReadContext& context() { return ctx_; }
+  // A relative path made absolute against the config file's directory.
+  std::filesystem::path Resolve(std::filesystem::path p) const;
 
  private:
   const toml::node* Lookup(std::string_view key);
-  // A relative path made absolute against the config file's directory.
-  std::filesystem::path Resolve(std::filesystem::path p) const;
   // The strings of an array key, with type and `required` errors reported.
   std::vector<std::string> ReadStrings(std::string_view key, KeyOptions opts);
   void Document(std::string_view key, std::string type, std::string def, std::string_view doc,
