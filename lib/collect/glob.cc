@@ -212,7 +212,11 @@ class CompiledGlob {
   bool Matches(std::string_view path) const {
     const std::string normalized = Normalize(path);
     const SplitPath other = Split(normalized);
-    return other.rooting == split_.rooting && MatchComponents(split_.parts, other.parts);
+    // A relative pattern that starts with "**" matches below any root ("**/*.gz").
+    const bool any_root = split_.rooting == Rooting::kRelative && !split_.parts.empty() &&
+                          IsDoubleStar(split_.parts[0]);
+    return (any_root || other.rooting == split_.rooting) &&
+           MatchComponents(split_.parts, other.parts);
   }
   const SplitPath& split() const { return split_; }
 

@@ -2,7 +2,8 @@
 //
 // Patterns use '/' (and on Windows also '\') as separator. '*' and '?' never cross a
 // separator; "**" as a whole path component matches zero or more directories;
-// "[abc]", "[a-z]" and "[!a]" match one character. Matching is byte-wise and
+// "[abc]", "[a-z]" and "[!a]" match one character. A relative pattern starting with
+// "**" ("**/*.gz") matches below any root, absolute paths included. Matching is byte-wise and
 // case-sensitive. Expansion walks only below the pattern's literal root, never follows
 // a symlinked directory during "**" recursion (a symlink loop cannot trap it), and
 // reports unreadable directories instead of failing. Thread-safe (no shared state).

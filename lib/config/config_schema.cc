@@ -123,10 +123,20 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
                          "relative to the config file's directory unless absolute. New matching "
                          "files are picked up while running.",
                          {.required = true});
-  f.exclude = t.StringList("exclude", "Globs of files not to tail, even if a path matches.");
+  f.exclude =
+      t.StringList("exclude",
+                   "Globs of files not to tail, even if a path matches. Without a '/' a glob "
+                   "matches file names anywhere (\"*.gz\").");
   // Relative globs are relative to the config file's directory, like every other path.
-  for (std::vector<std::string>* globs : {&f.paths, &f.exclude})
-    for (std::string& g : *globs) g = t.Resolve(g).string();
+  // An exclude without a separator matches a name anywhere ("*.gz" means "**/*.gz");
+  // one starting with "**" matches anywhere already.
+  for (std::string& g : f.paths) g = t.Resolve(g).string();
+  for (std::string& g : f.exclude) {
+    if (g.find_first_of("/\\") == std::string::npos)
+      g = "**/" + g;
+    else if (g.rfind("**", 0) != 0)
+      g = t.Resolve(g).string();
+  }
   f.start_at = static_cast<StartAt>(
       t.Enum("start_at", 0, {"end", "beginning"},
              "Where to start in a file seen for the first time. A stored checkpoint always wins."));

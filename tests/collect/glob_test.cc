@@ -340,3 +340,16 @@ TEST_CASE("an unreadable directory is reported and the rest still expands (POSIX
 #endif
 
 }  // namespace outpost
+
+namespace outpost {
+namespace {
+
+TEST_CASE("a relative ** glob matches a name anywhere in an absolute path", "[collect]") {
+  CHECK(GlobMatch("**/*.gz", "/var/log/app.log.1.gz"));
+  CHECK(GlobMatch("**/debug.log", "/srv/app/debug.log"));
+  CHECK_FALSE(GlobMatch("**/debug.log", "/srv/app/debug.log.1"));
+  CHECK(GlobMatch("**/*.gz", "C:\\logs\\old.gz"));
+}
+
+}  // namespace
+}  // namespace outpost
