@@ -182,16 +182,22 @@ int RunExport(Cli& cli, const BufferOptions& opts) {
 int RunPurge(Cli& cli, const BufferOptions& opts) {
   ConfigParseResult r;
   if (!cli.LoadConfig(r)) return kExitUsage;
+  // Read-only first: a missing buffer is reported, never created by a purge.
+  uint64_t chunks = 0;
+  {
+    auto reader = OpenStore(cli, r.config, true);
+    if (!reader.ok()) return Fail("cannot read " + BufferFile(r.config).string(), reader.status());
+    ChunkFilter all;
+    if (!opts.stream.empty()) all.stream = opts.stream;
+    all.include_dead = true;
+    Status counted = (*reader)->ForEachChunk(all, [&](const StoredChunk&) {
+      ++chunks;
+      return true;
+    });
+    if (!counted.ok()) return Fail("cannot read the buffer", counted);
+  }
   auto store = OpenStore(cli, r.config, false);
   if (!store.ok()) return Fail("cannot open " + BufferFile(r.config).string(), store.status());
-  Result<BufferStats> st = (*store)->Stats();
-  if (!st.ok()) return Fail("cannot read the buffer", st.status());
-  uint64_t chunks = st->chunks + st->dead_chunks;
-  if (!opts.stream.empty()) {
-    chunks = 0;
-    for (const StreamStats& s : st->streams)
-      if (s.stream == opts.stream) chunks = s.chunks;
-  }
   if (!opts.yes) {
     if (!platform::IsTerminal(platform::StdStream::kStdout)) {
       std::fprintf(stderr,

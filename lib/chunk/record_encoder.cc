@@ -9,9 +9,10 @@
 namespace outpost {
 
 bool IsCommonRecordField(std::string_view name) {
-  static constexpr std::array<std::string_view, 10> kCommon = {
-      "@timestamp", "host",   "agent_id", "stream",    "source",
-      "path",       "offset", "message",  "truncated", "check_id"};
+  // Log records' fields and check results' fields (DESIGN.md "Records and wire format").
+  static constexpr std::array<std::string_view, 14> kCommon = {
+      "@timestamp", "host",      "agent_id", "stream", "source",   "path",   "offset",
+      "message",    "truncated", "check_id", "title",  "severity", "status", "rows"};
   for (std::string_view c : kCommon)
     if (c == name) return true;
   return false;
