@@ -1,8 +1,10 @@
 // `outpost run`: the agent in the foreground (also what a service runs).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <thread>
 
 #include "buffer/buffer_store.h"
 #include "cli.h"
@@ -15,6 +17,9 @@
 
 namespace outpost::app {
 namespace {
+
+constexpr int kLockAttempts = 20;
+constexpr std::chrono::milliseconds kLockRetryWait(25);
 
 struct RunOptions {
   bool once = false;
@@ -36,14 +41,22 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
                  config.agent.state_dir.string().c_str(), ec.message().c_str());
     return kExitRuntime;
   }
+  // `outpost status` takes the lock for a moment to see whether an agent runs; an
+  // agent starting just then must not take that for another agent. A real one holds
+  // the lock for longer than this.
   std::string lock_msg;
-  std::unique_ptr<platform::ProcessLock> lock =
-      platform::TryLockFile(AgentLockFile(config), &lock_msg);
+  std::unique_ptr<platform::ProcessLock> lock;
+  for (int attempt = 0; attempt < kLockAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(kLockRetryWait);
+    lock = platform::TryLockFile(AgentLockFile(config), &lock_msg);
+    if (lock) break;
+  }
   if (!lock) {
     std::fprintf(stderr,
-                 "outpost: another agent is running with the state directory %s (%s); stop it "
-                 "first or use --state-dir\n",
-                 config.agent.state_dir.string().c_str(), lock_msg.c_str());
+                 "outpost: another agent is running with the state directory %s (lock file %s "
+                 "%s); stop it first or use --state-dir\n",
+                 config.agent.state_dir.string().c_str(), AgentLockFile(config).string().c_str(),
+                 lock_msg.c_str());
     return kExitRuntime;
   }
   platform::RaiseOpenFileLimit();

@@ -88,6 +88,10 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     if (agent.is_discarded()) agent = nlohmann::json::object();
   }
   const BufferStats& b = *stats;
+  // A running agent says whether it paused; otherwise the last agent's word may be
+  // stale (a purge since), and a full buffer is what would pause the next one.
+  const bool paused =
+      running ? agent.value("paused", false) : b.stored_bytes >= config.buffer.max_bytes;
   out["buffer"] = {{"file", b.file.string()},
                    {"file_bytes", b.file_bytes},
                    {"stored_bytes", b.stored_bytes},
@@ -96,9 +100,8 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
                    {"records_pending", b.records},
                    {"dead_chunks", b.dead_chunks},
                    {"oldest_pending_ms", b.oldest_created_at_ms},
-                   {"paused", agent.value("paused", false)},
+                   {"paused", paused},
                    {"dropped_chunks", 0}};
-  const bool paused = agent.value("paused", false);
   if (paused) attention = true;
 
   // Sources: configured ones, with their checkpoints and what the agent last said.
@@ -106,6 +109,20 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   if (agent.contains("sources") && agent["sources"].is_array())
     for (const auto& s : agent["sources"])
       if (s.is_object()) agent_sources[s.value("name", "")] = s;
+  // While the agent runs, its own view adds what it has read but not yet committed
+  // (in its open chunk, a held partial line or a pending multiline record).
+  auto agent_file = [&](const std::string& source, const Checkpoint& cp) -> const nlohmann::json* {
+    if (!running) return nullptr;
+    const auto it = agent_sources.find(source);
+    if (it == agent_sources.end() || !it->second.contains("files") ||
+        !it->second["files"].is_array())
+      return nullptr;
+    for (const auto& f : it->second["files"])
+      if (f.is_object() && f.value("device", uint64_t{0}) == cp.device &&
+          f.value("inode", uint64_t{0}) == cp.inode)
+        return &f;
+    return nullptr;
+  };
   nlohmann::json sources = nlohmann::json::array();
   for (const FileSourceConfig& fc : config.file_sources) {
     nlohmann::json js = {{"name", fc.name}, {"type", "file"}};
@@ -117,6 +134,10 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
       std::string msg;
       nlohmann::json jf = {
           {"path", cp.path}, {"offset", cp.offset}, {"updated_at_ms", cp.updated_at_ms}};
+      if (const nlohmann::json* af = agent_file(fc.name, cp)) {
+        jf["read"] = af->value("read", uint64_t{0});
+        jf["rotated"] = af->value("rotated", false);
+      }
       if (platform::StatPath(cp.path, info, &msg) == platform::FileError::kNone &&
           info.id.device == cp.device && info.id.inode == cp.inode) {
         const uint64_t lag = info.size > cp.offset ? info.size - cp.offset : 0;
@@ -137,16 +158,19 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
                          ? it->second["problems"]
                          : nlohmann::json::array();
     js["polling"] = it != agent_sources.end() ? it->second.value("polling", false) : false;
+    if (running && it != agent_sources.end())
+      js["open_chunk_records"] = it->second.value("open_chunk_records", uint64_t{0});
     if (!js["problems"].empty()) attention = true;
     sources.push_back(std::move(js));
   }
   out["sources"] = std::move(sources);
   out["last_error"] = agent.value("last_error", "");
-  out["agent"]["pid"] = agent.value("pid", 0);
+  // Typed defaults: value(key, 0) would read these as int and cut the milliseconds.
+  out["agent"]["pid"] = agent.value("pid", int64_t{0});
   out["agent"]["version"] = agent.value("version", "");
   out["agent"]["agent_id"] = agent.value("agent_id", "");
-  out["agent"]["started_at_ms"] = agent.value("started_at_ms", 0);
-  out["agent"]["status_updated_at_ms"] = agent.value("updated_at_ms", 0);
+  out["agent"]["started_at_ms"] = agent.value("started_at_ms", int64_t{0});
+  out["agent"]["status_updated_at_ms"] = agent.value("updated_at_ms", int64_t{0});
   out["attention"] = attention;
   if (opts.json) {
     PrintJson(out);
@@ -154,10 +178,12 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   }
 
   std::printf("agent    %s", running ? "running" : "not running");
-  if (running && agent.value("pid", 0) != 0) std::printf(" (pid %ld)", agent.value("pid", 0L));
-  if (agent.value("started_at_ms", 0LL) > 0)
+  const int64_t pid = agent.value("pid", int64_t{0});
+  const int64_t started_at_ms = agent.value("started_at_ms", int64_t{0});
+  if (running && pid != 0) std::printf(" (pid %lld)", static_cast<long long>(pid));
+  if (started_at_ms > 0)
     std::printf(", %s %s", running ? "started" : "last started",
-                Ago(agent.value("started_at_ms", 0LL), now_ms).c_str());
+                Ago(started_at_ms, now_ms).c_str());
   std::printf("\n");
   const double pct = config.buffer.max_bytes ? 100.0 * static_cast<double>(b.stored_bytes) /
                                                    static_cast<double>(config.buffer.max_bytes)
@@ -181,9 +207,12 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
         std::printf("  %-50s offset %llu (%s)\n", f["path"].get<std::string>().c_str(),
                     f["offset"].get<unsigned long long>(), f["note"].get<std::string>().c_str());
       } else {
-        std::printf("  %-50s offset %llu of %llu, lag %s\n", f["path"].get<std::string>().c_str(),
+        std::printf("  %-50s offset %llu of %llu, lag %s", f["path"].get<std::string>().c_str(),
                     f["offset"].get<unsigned long long>(), f["size"].get<unsigned long long>(),
                     FormatSize(f["lag_bytes"].get<uint64_t>()).c_str());
+        if (f.contains("read") && f["read"].get<uint64_t>() > f["offset"].get<uint64_t>())
+          std::printf(" (read to %llu, not yet committed)", f["read"].get<unsigned long long>());
+        std::printf("\n");
       }
     }
     for (const auto& p : js["problems"])

@@ -43,6 +43,10 @@ struct FileSource::Tailed {
   bool changed = true;   // there may be data to read
   bool binary = false;   // refused: looks binary
   bool bom_checked = false;
+  // A partial line was sent after kPartialLineWait and ended at partial_end: when the
+  // next bytes there are just its line end, they close that line (no empty record).
+  bool partial_sent = false;
+  uint64_t partial_end = 0;
   MonoTime last_data{};
 };
 
@@ -73,6 +77,17 @@ std::string KindName(FileKind kind) {
       return "is a FIFO";
     default:
       return "is not a regular file";
+  }
+}
+
+bool IsCarriageReturn(TextEncoding enc, std::string_view unit) {
+  switch (enc) {
+    case TextEncoding::kUtf16Le:
+      return unit.size() == 2 && unit[0] == '\r' && unit[1] == '\0';
+    case TextEncoding::kUtf16Be:
+      return unit.size() == 2 && unit[0] == '\0' && unit[1] == '\r';
+    default:
+      return unit.size() == 1 && unit[0] == '\r';
   }
 }
 
@@ -123,11 +138,14 @@ Status FileSource::Start(BufferStore& store, platform::ChangeWatcher& watcher) {
     }
   }
   ScanGlobs(/*initial=*/true);
-  if (first_run_) {
-    Status s = store.SetState(started_key, "1");
-    if (!s.ok()) return s;
-  }
   return Status::Ok();
+}
+
+Status FileSource::MarkStarted(BufferStore& store) {
+  if (!first_run_ || marked_started_) return Status::Ok();
+  Status s = store.SetState("source." + config_.name + ".started", "1");
+  if (s.ok()) marked_started_ = true;
+  return s;
 }
 
 bool FileSource::Excluded(const fs::path& path) const {
@@ -192,6 +210,7 @@ void FileSource::ScanGlobs(bool initial) {
           known->path = m;
           known->path_json = JsonQuote(ms);
           known->dirty = true;
+          ++status_version_;
         }
         if (known->rotated) known->rotated = false;
         continue;
@@ -210,6 +229,7 @@ void FileSource::ScanGlobs(bool initial) {
       f->changed = true;
       f->last_data = now;
       log_.Info(f->path.string() + " was rotated or removed; reading it to its end");
+      ++status_version_;
     }
   }
   // Problems of paths that no longer match are history; the log has them.
@@ -257,6 +277,7 @@ FileSource::Tailed* FileSource::Track(const fs::path& path, const FileInfo& stat
   ClearProblem(ps);
   Tailed* raw = t.get();
   files_.push_back(std::move(t));
+  ++status_version_;
   UpdateFingerprint(*raw);
   return raw;
 }
@@ -393,6 +414,7 @@ FileSource::ReadOutcome FileSource::ReadFile(Tailed& f, bool flush_all) {
       f.skipping = false;
       f.fingerprint = f.fingerprint_len = 0;
       f.bom_checked = false;
+      f.partial_sent = false;
       f.dirty = true;
       if (builder_.Full()) return ReadOutcome::kChunkFull;
     }
@@ -415,6 +437,7 @@ FileSource::ReadOutcome FileSource::ReadFile(Tailed& f, bool flush_all) {
     }
     uint64_t base = f.read - f.carry.size();
     f.read += static_cast<uint64_t>(n);
+    ++status_version_;
     Stamp();
     f.last_data = now_mono_;
     f.carry_since = f.last_data;
@@ -461,6 +484,19 @@ bool FileSource::ProcessLines(Tailed& f, std::string_view data, uint64_t base) {
     if (pos > 0 && f.emitted == 0) f.emitted = pos;
   }
   const std::string_view all(data);
+  if (f.partial_sent && base + pos == f.partial_end && data.size() - pos >= unit) {
+    f.partial_sent = false;
+    const size_t nl = FindNewline(enc, all.substr(pos));
+    if (nl == 0 || (nl == unit && IsCarriageReturn(enc, all.substr(pos, unit)))) {
+      pos += nl + unit;
+      if (f.emitted == f.partial_end) {
+        f.emitted = base + pos;
+        f.dirty = true;
+      }
+    }
+  } else if (f.partial_sent && base + pos != f.partial_end) {
+    f.partial_sent = false;
+  }
   for (;;) {
     if (builder_.Full()) {
       f.carry.assign(data.substr(pos));
@@ -566,6 +602,8 @@ FileSource::ReadOutcome FileSource::Tick() {
       } else {
         EmitLine(f, f.carry, f.read - f.carry.size(), f.read, false);
         f.carry.clear();
+        f.partial_sent = true;
+        f.partial_end = f.read;
       }
     }
     if (f.rotated && f.read >= f.size && f.carry.empty() && !f.skipping &&
@@ -587,6 +625,7 @@ void FileSource::Retire(Tailed& f) {
   log_.Info("done with " + f.path.string() + " (rotated, read to its end)");
   pending_deletes_.push_back({config_.name, f.id.device, f.id.inode});
   f.handle.reset();
+  ++status_version_;
 }
 
 std::optional<MonoTime> FileSource::Deadline() const {
@@ -622,7 +661,16 @@ void FileSource::CollectCheckpoints(CommitBatch& batch) {
     f->has_inflight = true;
     f->dirty = false;
   }
-  for (CheckpointId& id : pending_deletes_) batch.deletes.push_back(std::move(id));
+  // A delete is for a file that is gone (retired, or a checkpoint that no longer
+  // matches its file). When a file now read has the same identity (a reused inode, a
+  // file rewritten in place), its row must stay: the store applies upserts before
+  // deletes, so such a delete would remove the new file's checkpoint.
+  for (CheckpointId& id : pending_deletes_) {
+    const bool live = std::any_of(files_.begin(), files_.end(), [&](const auto& f) {
+      return f->handle && f->id.device == id.device && f->id.inode == id.inode;
+    });
+    if (!live) batch.deletes.push_back(std::move(id));
+  }
   pending_deletes_.clear();
 }
 
@@ -667,6 +715,7 @@ void FileSource::Problem(const std::string& path, const std::string& cause,
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
           .count();
   problems_[path] = std::move(p);
+  ++status_version_;
 }
 
 void FileSource::ClearProblem(const std::string& path) {
@@ -674,6 +723,7 @@ void FileSource::ClearProblem(const std::string& path) {
   if (it == problems_.end()) return;
   if (it->second.cause != "binary file") log_.Info(path + " is readable again");
   problems_.erase(it);
+  ++status_version_;
 }
 
 }  // namespace outpost

@@ -50,7 +50,8 @@ namespace outpost {
 
 // How long a rotated-away file is kept open after its last data.
 inline constexpr Duration kRotateWait = std::chrono::seconds(5);
-// How long a partial last line (no newline yet) is held before it is sent as is.
+// How long a partial last line (no newline yet) is held before it is sent as is. Its
+// line end, when it arrives later on its own, closes that record (no empty record).
 inline constexpr Duration kPartialLineWait = std::chrono::seconds(1);
 // Bytes read per call; also bounds the memory held per read.
 inline constexpr size_t kReadBlock = 256 << 10;
@@ -93,6 +94,11 @@ class FileSource {
   // Loads the source's checkpoints, finds rotated files by identity, scans the globs
   // and starts watching. Checkpoint changes are left for the next commit.
   Status Start(BufferStore& store, platform::ChangeWatcher& watcher);
+  // Records that the source has run (start_at applies only to its very first run).
+  // Called once the checkpoints Start set up are committed: were it stored before
+  // them, a crash in between would make the next run treat every file with
+  // start_at = "end" as new and read it from the beginning.
+  Status MarkStarted(BufferStore& store);
 
   // Reacts to change notification: marks changed files, rescans when a path that may
   // match appeared or a tracked file moved.
@@ -122,6 +128,9 @@ class FileSource {
   bool HasCheckpointChanges() const;
 
   FileSourceStatus status() const;
+  // Changes whenever something status() shows changed (bytes read, files tracked or
+  // let go, problems), so the agent knows when to rewrite its status.
+  uint64_t status_version() const { return status_version_; }
 
  private:
   struct Tailed;
@@ -151,15 +160,16 @@ class FileSource {
   platform::ChangeWatcher* watcher_ = nullptr;
   std::vector<std::unique_ptr<Tailed>> files_;
   std::vector<CheckpointId> pending_deletes_;
-  std::vector<CheckpointId> inflight_deletes_;
   std::set<std::filesystem::path> watched_dirs_;
   std::map<std::string, FileProblem> problems_;
   std::string scratch_;
   std::unique_ptr<char[]> read_buf_;  // kReadBlock bytes
   std::string decoded_;
+  uint64_t status_version_ = 0;
   WallTime now_wall_{};  // read once per block, stamped on its records
   MonoTime now_mono_{};
   bool first_run_ = false;
+  bool marked_started_ = false;
   bool polling_ = false;
   bool rescan_needed_ = false;
 };

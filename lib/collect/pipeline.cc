@@ -86,7 +86,11 @@ Status Pipeline::Start() {
       continue;
     }
     s->started = true;
-    Commit(*s, /*seal=*/false);
+    if (Commit(*s, /*seal=*/false)) {
+      st = s->source->MarkStarted(store_);
+      if (!st.ok())
+        log_.Warn("cannot record that " + s->source->name() + " started: " + st.message());
+    }
   }
   const MonoTime now = clock_.Monotonic();
   next_rescan_ = now + kRescanInterval;
@@ -180,9 +184,15 @@ void Pipeline::Step() {
   const bool rescan_now = now >= next_rescan_;
   for (auto& s : streams_) {
     if (!s->started) continue;
+    ChunkBuilder& b = s->source->builder();
+    const uint64_t version_before = s->source->status_version();
+    const uint64_t records_before = b.records();
     if (rescan_now || (poll_now && s->source->needs_polling())) s->source->Rescan();
     DrainSource(*s, false);
-    ChunkBuilder& b = s->source->builder();
+    // `status` also shows what was read but not yet committed, and file problems
+    // (rewritten at most every kStatusInterval, not per block read).
+    if (s->source->status_version() != version_before || b.records() != records_before)
+      status_dirty_ = true;
     if (b.Due(clock_.Monotonic()) || (b.empty() && s->source->HasCheckpointChanges())) {
       Commit(*s, /*seal=*/true);
       CheckPause();
