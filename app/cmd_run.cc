@@ -138,7 +138,8 @@ void AddRunCommand(CLI::App& app, Cli& cli, Action& action) {
   cmd->add_flag("--poll", opts->poll,
                 "Poll for changes every source.file.poll_interval instead of using kernel "
                 "notification (inotify).");
-  cmd->add_flag("--json", opts->json, "With --once: print the summary as JSON.");
+  cmd->add_flag("--json", opts->json,
+                "Print the summary at exit as JSON (records, chunks, buffer).");
   cmd->footer(
       "Only one agent runs per state directory (a lock file, agent.lock, says who).\n\n"
       "EXAMPLES\n"

@@ -42,8 +42,9 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     if (std::filesystem::exists(AgentLockFile(config), ec)) {
       std::string msg;
       auto lock = platform::TryLockFile(AgentLockFile(config), &msg);
-      running = lock == nullptr;
-      holder = msg;
+      // Only "held by" means an agent: a lock file we may not open says nothing.
+      running = lock == nullptr && msg.find("held by") != std::string::npos;
+      holder = lock == nullptr ? msg : "";
     }
   }
   out["agent"] = {
@@ -147,7 +148,7 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
       } else {
         jf["size"] = nullptr;
         jf["lag_bytes"] = nullptr;
-        jf["note"] = "no longer at this path (rotated)";
+        jf["note"] = "rotated: no longer at this path";
       }
       files.push_back(std::move(jf));
     }
@@ -165,6 +166,7 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   }
   out["sources"] = std::move(sources);
   out["last_error"] = agent.value("last_error", "");
+  if (!out["last_error"].get<std::string>().empty()) attention = true;
   // Typed defaults: value(key, 0) would read these as int and cut the milliseconds.
   out["agent"]["pid"] = agent.value("pid", int64_t{0});
   out["agent"]["version"] = agent.value("version", "");
@@ -239,7 +241,8 @@ void AddStatusCommand(CLI::App& app, Cli& cli, Action& action) {
       "  outpost status --json | jq '.sources[].files[] | {path, lag_bytes}'\n\n"
       "EXIT STATUS\n"
       "  0  nothing needs attention\n"
-      "  1  something needs attention: a file problem, or the buffer is full\n"
+      "  1  something needs attention: a file problem, the buffer is full, or buffer.db\n"
+      "     refuses commits (last error)\n"
       "  2  config error\n"
       "  3  buffer.db cannot be read");
   cmd->callback([opts, &cli, &action] { action = [opts, &cli] { return RunStatus(cli, *opts); }; });

@@ -148,28 +148,28 @@ Status FileSource::MarkStarted(BufferStore& store) {
   return s;
 }
 
-bool FileSource::Excluded(const fs::path& path) const {
-  const std::string p = path.string();
-  for (const std::string& ex : config_.exclude)
-    if (GlobMatch(ex, p)) return true;
-  return false;
-}
-
 void FileSource::ScanGlobs(bool initial) {
   rescan_needed_ = false;
   const MonoTime now = clock_.Monotonic();
   std::map<std::pair<uint64_t, uint64_t>, Tailed*> by_id;
   for (auto& f : files_) {
     f->seen = false;
-    by_id[{f->id.device, f->id.inode}] = f.get();
+    if (f->handle) by_id[{f->id.device, f->id.inode}] = f.get();  // not the retired
   }
   std::unordered_set<std::string> matched;
+  std::unordered_set<std::string> scan_problems;  // directory-level problems seen now
   for (const std::string& pattern : config_.paths) {
     GlobExpansion exp = ExpandGlob(pattern, config_.exclude);
-    for (const std::string& e : exp.errors) Problem(GlobRoot(pattern).string(), "unreadable", e);
-    if (exp.limited)
+    for (const std::string& e : exp.errors) {
+      const std::string key = GlobRoot(pattern).string();
+      scan_problems.insert(key);
+      Problem(key, "unreadable", e);
+    }
+    if (exp.limited) {
+      scan_problems.insert(pattern);
       Problem(pattern, "too many matches",
               "'" + pattern + "' matches too many files; some are left out");
+    }
     for (const fs::path& dir : exp.directories) {
       if (polling_ || watched_dirs_.count(dir)) continue;
       std::string msg;
@@ -233,12 +233,18 @@ void FileSource::ScanGlobs(bool initial) {
     }
   }
   // Problems of paths that no longer match are history; the log has them.
+  // Directory-level problems last as long as scans report them.
   for (auto it = problems_.begin(); it != problems_.end();) {
-    if (!matched.count(it->first) && it->second.cause != "unreadable" &&
-        it->second.cause != "too many matches")
+    const bool dir_level =
+        it->second.cause == "unreadable" || it->second.cause == "too many matches";
+    if ((dir_level && !scan_problems.count(it->first)) ||
+        (!dir_level && !matched.count(it->first))) {
+      if (dir_level) log_.Info(it->first + " can be read again");
       it = problems_.erase(it);
-    else
+      ++status_version_;
+    } else {
       ++it;
+    }
   }
 }
 
@@ -297,10 +303,16 @@ bool FileSource::ResumeFromCheckpoint(const Checkpoint& cp) {
     return n == static_cast<int64_t>(head.size()) && FingerprintOf(head) == cp.fingerprint;
   };
   auto resume = [&](const fs::path& p, const FileInfo& info, bool moved) {
-    Tailed* t = Track(p, info, cp.offset, /*rotated=*/moved);
+    // Shorter than the checkpoint: truncated in place while the agent was down.
+    const bool shrank = cp.offset > info.size;
+    if (shrank)
+      log_.Info(p.string() +
+                " is shorter than when the agent stopped (truncated in place); "
+                "reading it from the start");
+    Tailed* t = Track(p, info, shrank ? 0 : cp.offset, /*rotated=*/moved);
     if (t == nullptr) return false;
-    t->committed = cp.offset;
-    t->dirty = moved;
+    t->committed = shrank ? 0 : cp.offset;
+    t->dirty = moved || shrank;
     t->fingerprint = cp.fingerprint;
     t->fingerprint_len = cp.fingerprint_len;
     UpdateFingerprint(*t);
@@ -342,6 +354,13 @@ void FileSource::OnEvents(const platform::WatchEvents& events) {
   std::unordered_map<std::string, Tailed*> by_path;
   for (auto& f : files_) by_path[f->path.string()] = f.get();
   for (const fs::path& p : events.changed) {
+    // A watched directory deleted or moved: its watch is gone; the rescan watches
+    // whatever directory has that name by then.
+    if (watched_dirs_.erase(p) > 0) {
+      rescan_needed_ = true;
+      for (auto& f : files_) f->changed = true;
+      continue;
+    }
     bool tracked = false;
     if (auto it = by_path.find(p.string()); it != by_path.end()) {
       Tailed* f = it->second;
@@ -376,6 +395,11 @@ FileSource::ReadOutcome FileSource::Read(bool flush_all) {
       if (!f->changed && !polling_ && !f->rotated && !flush_all) continue;
       if (ReadFile(*f, flush_all) == ReadOutcome::kChunkFull) return ReadOutcome::kChunkFull;
       f->changed = false;
+      // End of input (--once): a rotated file read to its end is done with now; the
+      // next run may be hours away, so there is no point in waiting kRotateWait.
+      if (flush_all && f->rotated && f->handle && f->read >= f->size && f->carry.empty() &&
+          !f->skipping && !(f->joiner && f->joiner->pending()))
+        Retire(*f);
     }
   }
   return ReadOutcome::kIdle;

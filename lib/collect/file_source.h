@@ -149,7 +149,6 @@ class FileSource {
   void UpdateFingerprint(Tailed& f);
   void Problem(const std::string& path, const std::string& cause, const std::string& message);
   void ClearProblem(const std::string& path);
-  bool Excluded(const std::filesystem::path& path) const;
 
   FileSourceConfig config_;
   BufferConfig buffer_config_;

@@ -110,6 +110,8 @@ bool Pipeline::Commit(Stream& s, bool seal) {
     }
     s.stuck.reset();
     s.source->Committed();
+    log_.Info("buffer.db takes commits again; " + s.source->name() + " goes on");
+    last_error_.clear();  // the failure is over; the log keeps it
     status_dirty_ = true;
   }
   CommitBatch batch;

@@ -225,6 +225,34 @@ TEST_CASE("a file rotated while the agent was down is read to its end before its
   CHECK(h.Messages() == Expect(1, 20));
 }
 
+TEST_CASE("--once lets go of a rotated file it has read to its end", "[collect]") {
+  Harness h;
+  h.source().paths = {h.log().string()};
+  Append(h.log(), Lines(1, 10));
+  h.RunOnce();
+  fs::rename(h.log(), h.log("app.log.1"));
+  Append(h.log("app.log.1"), Lines(11, 12));
+  Append(h.log(), Lines(13, 14));
+  h.RunOnce();
+  CHECK(h.Messages() == Expect(1, 14));
+  auto cps = h.store->LoadCheckpoints("app");
+  REQUIRE(cps.ok());
+  REQUIRE(cps->size() == 1);
+  CHECK(cps->front().path == h.log().string());
+}
+
+TEST_CASE("a file shorter than its checkpoint after a stop is read from the start", "[collect]") {
+  Harness h;
+  Append(h.log(), Lines(1, 10) + std::string(300, 'x') + "\n");
+  h.RunOnce();
+  // Truncated in place and refilled with less than before, same first bytes.
+  Overwrite(h.log(), Lines(1, 10));
+  h.RunOnce();
+  auto m = h.Messages();
+  REQUIRE(m.size() == 21);
+  CHECK(std::vector<std::string>(m.begin() + 11, m.end()) == Expect(1, 10));
+}
+
 TEST_CASE("a checkpoint whose fingerprint does not match is a new file, read from 0", "[collect]") {
   Harness h;
   Append(h.log(), Lines(1, 10));
