@@ -197,6 +197,10 @@ Status BufferStore::Impl::ApplyPragmas() {
   // After a checkpoint the WAL is truncated back to 8 MiB rather than keeping the
   // size of its largest burst.
   OUTPOST_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 8388608"));
+  // Checkpoint the WAL into the database every 16 MiB instead of every 4 MiB: each
+  // checkpoint costs two fsyncs, a large part of a busy agent's commit time on a real
+  // disk (bench/ingest on this VM: 218 -> 230 MB/s).
+  OUTPOST_RETURN_IF_ERROR(db.Exec("PRAGMA wal_autocheckpoint = 4096"));
   if (options.max_pages > 0)
     OUTPOST_RETURN_IF_ERROR(
         db.Exec("PRAGMA max_page_count = " + std::to_string(options.max_pages)));

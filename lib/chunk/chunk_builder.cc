@@ -37,4 +37,18 @@ Result<SealedChunk> ChunkBuilder::Seal() {
   return c;
 }
 
+SealedChunk ChunkBuilder::TakeRaw(std::string& raw) {
+  SealedChunk c;
+  c.stream = stream_;
+  c.created_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(first_wall_.time_since_epoch()).count();
+  c.records = records_;
+  c.raw_bytes = body_.size();
+  raw.swap(body_);
+  body_.clear();
+  body_.reserve(static_cast<size_t>(max_bytes_) + (64 << 10));
+  records_ = 0;
+  return c;
+}
+
 }  // namespace outpost

@@ -38,6 +38,11 @@ class ChunkBuilder {
   // keeps its records so a later Seal() can retry.
   Result<SealedChunk> Seal();
 
+  // Hands the open chunk over uncompressed: its records go to `raw` and the returned
+  // chunk carries everything but the body (compress `raw` into it later, e.g. on
+  // another thread). The builder is empty again.
+  SealedChunk TakeRaw(std::string& raw);
+
   const std::string& stream() const { return stream_; }
 
  private:

@@ -29,7 +29,16 @@ int64_t WallMs(const Clock& clock) {
 
 }  // namespace
 
+// Batches queued for the sealing thread: two chunks being compressed or committed
+// while the next one fills. Each holds up to chunk_max_bytes of raw records.
+constexpr size_t kSealerCapacity = 2;
+// --once waits this long for room in the sealer before giving up on a failing disk.
+constexpr auto kOnceRoomWait = std::chrono::seconds(30);
+// At shutdown, how long queued batches get to commit (the 2 s stop budget).
+constexpr auto kShutdownDrain = std::chrono::milliseconds(1500);
+
 struct Pipeline::Stream {
+  size_t index = 0;
   std::unique_ptr<FileSource> source;
   std::optional<CommitBatch> stuck;  // a sealed batch whose commit failed; retried as is
   bool started = false;
@@ -69,12 +78,15 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
     ctx.fields = config.agent.fields;
     for (const auto& [k, v] : fc.fields) ctx.fields[k] = v;
     auto s = std::make_unique<Stream>();
+    s->index = streams_.size();
     s->source = std::make_unique<FileSource>(fc, ctx, config.buffer, clock, logger);
     streams_.push_back(std::move(s));
   }
 }
 
-Pipeline::~Pipeline() = default;
+Pipeline::~Pipeline() {
+  sealer_.reset();  // joins the thread before the streams go
+}
 
 Status Pipeline::Start() {
   started_at_ms_ = WallMs(clock_);
@@ -97,10 +109,48 @@ Status Pipeline::Start() {
   next_poll_ = now;
   CheckPause();
   WriteStatus(true);
+  // From here on the store is shared with the sealing thread.
+  sealer_ = std::make_unique<Sealer>(store_, store_mu_, config_.buffer.compression_level,
+                                     kSealerCapacity, &watcher_);
   return Status::Ok();
 }
 
+void Pipeline::CollectDone() {
+  if (!sealer_) return;
+  for (const Sealer::Done& d : sealer_->TakeDone()) {
+    streams_[d.stream]->source->Committed();
+    if (d.records > 0) {
+      records_committed_ += d.records;
+      ++chunks_committed_;
+    }
+    status_dirty_ = true;
+  }
+  const std::string err = sealer_->error();
+  if (!err.empty()) {
+    const std::string msg =
+        "cannot commit to buffer.db (" + err + "); sources wait and the commit is retried";
+    if (msg != last_error_) log_.Error(msg);
+    last_error_ = msg;
+    status_dirty_ = true;
+  } else if (last_error_.rfind("cannot commit to buffer.db", 0) == 0) {
+    log_.Info("buffer.db takes commits again; sources go on");
+    last_error_.clear();
+    status_dirty_ = true;
+  }
+}
+
 bool Pipeline::Commit(Stream& s, bool seal) {
+  if (sealer_) {
+    if (sealer_->Full() && !(blocking_ && sealer_->WaitForRoom(kOnceRoomWait))) return false;
+    Sealer::Job job;
+    job.stream = s.index;
+    ChunkBuilder& builder = s.source->builder();
+    if (seal && !builder.empty()) job.batch.chunk = builder.TakeRaw(job.raw);
+    s.source->CollectCheckpoints(job.batch);
+    if (!job.batch.chunk && job.batch.upserts.empty() && job.batch.deletes.empty()) return true;
+    // Only this thread submits, and there was room.
+    return sealer_->Submit(std::move(job));
+  }
   if (s.stuck) {
     Result<int64_t> r = store_.Commit(*s.stuck);
     if (!r.ok()) return false;
@@ -147,15 +197,22 @@ bool Pipeline::Commit(Stream& s, bool seal) {
 }
 
 void Pipeline::CheckPause() {
-  const bool full = store_.Full();
+  uint64_t used = 0;
+  if (sealer_ && !paused_) {
+    used = sealer_->used_bytes();  // no waiting for a commit in progress
+  } else {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    used = store_.used_bytes();
+  }
+  const uint64_t cap = config_.buffer.max_bytes;
+  const bool full = used >= cap;
   if (full && !paused_) {
-    log_.Warn("buffer.db is full (" + FormatSize(store_.used_bytes()) + " of " +
-              FormatSize(store_.max_bytes()) +
+    log_.Warn("buffer.db is full (" + FormatSize(used) + " of " + FormatSize(cap) +
               "): file sources pause; their data waits in the files");
     status_dirty_ = true;
   } else if (!full && paused_) {
-    log_.Info("buffer.db has room again (" + FormatSize(store_.used_bytes()) + " of " +
-              FormatSize(store_.max_bytes()) + "): sources resume");
+    log_.Info("buffer.db has room again (" + FormatSize(used) + " of " + FormatSize(cap) +
+              "): sources resume");
     status_dirty_ = true;
   }
   paused_ = full;
@@ -176,8 +233,14 @@ void Pipeline::DrainSource(Stream& s, bool flush_all) {
 
 void Pipeline::Step() {
   const MonoTime now = clock_.Monotonic();
+  CollectDone();
   if (paused_ && now >= next_usage_check_) {
-    Status st = store_.RefreshUsage();
+    Status st = Status::Ok();
+    {
+      std::lock_guard<std::mutex> lk(store_mu_);
+      st = store_.RefreshUsage();
+      if (sealer_) sealer_->NoteUsage(store_.used_bytes());
+    }
     if (!st.ok()) log_.Warn("cannot read buffer usage: " + st.message());
     CheckPause();
     next_usage_check_ = now + kPausedCheck;
@@ -216,9 +279,11 @@ std::optional<MonoTime> Pipeline::NextDeadline() const {
     if (t && (!d || *t < *d)) d = t;
   };
   bool polling = false;
+  // A failing commit is retried by the sealer, which wakes the loop when it is through.
+  const bool sealer_full = sealer_ && sealer_->Full();  // then its wake-up is the deadline
   for (const auto& s : streams_) {
     if (!s->started) continue;
-    consider(s->source->builder().Deadline());
+    if (!sealer_full) consider(s->source->builder().Deadline());
     consider(s->source->Deadline());
     if (s->source->needs_polling()) polling = true;
     if (s->stuck) consider(clock_.Monotonic() + kPausedCheck);
@@ -247,6 +312,7 @@ Status Pipeline::Run(const std::function<bool()>& should_stop) {
 }
 
 Status Pipeline::RunOnce() {
+  blocking_ = true;
   for (auto& s : streams_) {
     if (!s->started) continue;
     s->source->Rescan();
@@ -259,8 +325,18 @@ Status Pipeline::Flush() {
   Status result;
   for (auto& s : streams_) {
     if (!s->started) continue;
+    if (sealer_ && sealer_->Full()) sealer_->WaitForRoom(kShutdownDrain);
     if (!Commit(*s, /*seal=*/true) || s->stuck)
       result = Unavailable("could not commit " + s->source->name() + ": " + last_error_);
+  }
+  if (sealer_) {
+    // --once may wait for a slow disk; a stop has its 2 s budget.
+    const bool drained =
+        sealer_->Drain(blocking_ ? std::chrono::milliseconds(kOnceRoomWait) : kShutdownDrain);
+    CollectDone();
+    if (!drained)
+      result = Unavailable("not every chunk could be committed (" + last_error_ +
+                           "); the lines they hold are read again at the next start");
   }
   WriteStatus(true);
   return result;
@@ -311,7 +387,11 @@ void Pipeline::WriteStatus(bool force) {
   status_dirty_ = false;
   next_status_ = now + kStatusInterval;
   if (text == last_status_) return;
-  Status st = store_.SetState(kStatusKey, text);
+  Status st = Status::Ok();
+  {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    st = store_.SetState(kStatusKey, text);
+  }
   if (!st.ok()) {
     log_.Warn("cannot write status: " + st.message());
     return;

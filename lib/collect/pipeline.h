@@ -1,10 +1,11 @@
 // Pipeline: the agent's collection loop. Sources -> open chunks -> sealed chunks
 // committed to buffer.db together with the checkpoints of the lines they hold.
 //
-// One thread runs everything: sources read when the ChangeWatcher reports a change (or
-// on their poll interval where there is no notification), chunks are sealed at
-// chunk_max_bytes or chunk_max_age, and between events the thread sleeps in the kernel
-// until the next deadline, so an idle agent uses no CPU. When buffer.db reaches
+// One thread reads: sources read when the ChangeWatcher reports a change (or on their
+// poll interval where there is no notification), chunks are due at chunk_max_bytes or
+// chunk_max_age, and between events the thread sleeps in the kernel until the next
+// deadline, so an idle agent uses no CPU. A second thread, the Sealer, compresses
+// due chunks and commits them in order, so zstd overlaps with reading. When buffer.db reaches
 // max_bytes the sources pause (their data waits in the files) and resume once space
 // returns; a failed commit (disk full) is retried with the same batch, so nothing is
 // lost or doubled. Stop() (or the stop predicate) makes Run() seal and commit every open
@@ -16,12 +17,14 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "buffer/buffer_store.h"
 #include "collect/file_source.h"
+#include "collect/sealer.h"
 #include "config/config.h"
 #include "outpost/platform/change_watcher.h"
 #include "util/clock.h"
@@ -75,6 +78,7 @@ class Pipeline {
   void DrainSource(Stream& s, bool flush_all);
   void CheckPause();
   void WriteStatus(bool force);
+  void CollectDone();
   std::optional<MonoTime> NextDeadline() const;
 
   const Config& config_;
@@ -84,6 +88,10 @@ class Pipeline {
   const Clock& clock_;
   ComponentLogger log_;
   std::vector<std::unique_ptr<Stream>> streams_;
+  // Guards store_ once the sealer runs (it commits from its own thread).
+  std::mutex store_mu_;
+  std::unique_ptr<Sealer> sealer_;
+  bool blocking_ = false;  // --once: wait for room in the sealer instead of returning
   bool paused_ = false;
   MonoTime next_usage_check_{};
   MonoTime next_rescan_{};

@@ -1,0 +1,87 @@
+// Sealer: compresses chunks and commits them to buffer.db on its own thread, in the
+// order they were handed over, so that reading and encoding (the agent's thread) and
+// zstd (this one) overlap.
+//
+// Order is the whole point: a batch (chunk + the checkpoints of its lines, or
+// checkpoints alone) is committed only after every batch submitted before it, so a
+// checkpoint never gets ahead of the records it covers. A commit that fails (disk
+// full) is retried every second, in place; later batches wait behind it, the queue
+// fills, and the agent stops reading (Full()). Nothing is lost: uncommitted batches
+// hold only lines whose checkpoints were not stored, which a restart reads again.
+//
+// Thread-safe: Submit/Full/TakeDone/Drain/error from the agent's thread, the commit
+// loop on the sealer's own. The BufferStore is shared: every user takes `store_mu`.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "buffer/buffer_store.h"
+#include "chunk/zstd_codec.h"
+#include "outpost/platform/change_watcher.h"
+
+namespace outpost {
+
+class Sealer {
+ public:
+  struct Job {
+    size_t stream = 0;  // the caller's index for it
+    std::string raw;    // uncompressed NDJSON; empty for a checkpoint-only batch
+    CommitBatch batch;  // batch.chunk, if set, has no body yet
+  };
+  struct Done {
+    size_t stream = 0;
+    uint64_t records = 0;  // 0 for a checkpoint-only batch
+  };
+
+  // `wake` (may be null) is woken after every commit and failure, so the agent's loop
+  // notices room in the queue and new errors without polling.
+  Sealer(BufferStore& store, std::mutex& store_mu, int level, size_t capacity,
+         platform::ChangeWatcher* wake);
+  ~Sealer();  // stops the thread; batches not yet committed are dropped
+  Sealer(const Sealer&) = delete;
+  Sealer& operator=(const Sealer&) = delete;
+
+  bool Full() const;
+  // Queues a batch; false (and nothing queued) when Full().
+  bool Submit(Job job);
+  // Waits up to `timeout` for room in the queue; true when there is room.
+  bool WaitForRoom(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` until everything queued is committed; true when it is.
+  bool Drain(std::chrono::milliseconds timeout);
+  // Batches committed since the last call, oldest first.
+  std::vector<Done> TakeDone();
+  // Why the batch at the head of the queue does not commit, or empty.
+  std::string error() const;
+  // The store's used_bytes() after the last commit (read without the store lock, so
+  // the agent's thread never waits for a commit in progress just to check the cap).
+  uint64_t used_bytes() const { return used_bytes_.load(std::memory_order_relaxed); }
+  // The agent re-read the usage (another process purged or shipped chunks).
+  void NoteUsage(uint64_t bytes) { used_bytes_.store(bytes, std::memory_order_relaxed); }
+
+ private:
+  void Loop();
+
+  BufferStore& store_;
+  std::mutex& store_mu_;
+  ZstdCompressor compressor_;
+  size_t capacity_;
+  platform::ChangeWatcher* wake_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // a job or stop arrived
+  std::condition_variable done_cv_;  // a job was committed
+  std::deque<Job> queue_;            // the head is being committed
+  std::vector<Done> done_;
+  std::string error_;
+  bool stop_ = false;
+  std::atomic<uint64_t> used_bytes_;
+  std::thread thread_;
+};
+
+}  // namespace outpost
