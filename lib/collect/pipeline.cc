@@ -142,6 +142,14 @@ void Pipeline::CollectDone() {
 bool Pipeline::Commit(Stream& s, bool seal) {
   if (sealer_) {
     if (sealer_->Full() && !(blocking_ && sealer_->WaitForRoom(kOnceRoomWait))) return false;
+    if (s.stuck) {  // a batch from Start() that did not commit goes first
+      Sealer::Job first;
+      first.stream = s.index;
+      first.batch = std::move(*s.stuck);
+      s.stuck.reset();
+      sealer_->Submit(std::move(first));
+      if (sealer_->Full() && !(blocking_ && sealer_->WaitForRoom(kOnceRoomWait))) return false;
+    }
     Sealer::Job job;
     job.stream = s.index;
     ChunkBuilder& builder = s.source->builder();
