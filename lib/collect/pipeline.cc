@@ -117,14 +117,17 @@ Status Pipeline::Start() {
 
 void Pipeline::CollectDone() {
   if (!sealer_) return;
+  bool new_chunks = false;
   for (const Sealer::Done& d : sealer_->TakeDone()) {
     streams_[d.stream]->source->Committed();
     if (d.records > 0) {
       records_committed_ += d.records;
       ++chunks_committed_;
+      new_chunks = true;
     }
     status_dirty_ = true;
   }
+  if (new_chunks && on_commit_) on_commit_();
   const std::string err = sealer_->error();
   if (!err.empty()) {
     const std::string msg =

@@ -67,6 +67,9 @@ class Pipeline {
   // Seals and commits every open chunk (shutdown).
   Status Flush();
 
+  // Called (on the agent's thread) after chunks were committed: the shipper's wake-up.
+  void set_on_commit(std::function<void()> fn) { on_commit_ = std::move(fn); }
+
   // Records read and chunks committed since Start (for --once summaries and tests).
   uint64_t records_committed() const { return records_committed_; }
   uint64_t chunks_committed() const { return chunks_committed_; }
@@ -91,7 +94,8 @@ class Pipeline {
   // Guards store_ once the sealer runs (it commits from its own thread).
   std::mutex store_mu_;
   std::unique_ptr<Sealer> sealer_;
-  bool blocking_ = false;  // --once: wait for room in the sealer instead of returning
+  bool blocking_ = false;
+  std::function<void()> on_commit_;  // --once: wait for room in the sealer instead of returning
   bool paused_ = false;
   MonoTime next_usage_check_{};
   MonoTime next_rescan_{};
