@@ -1,10 +1,30 @@
-// The libcurl wrapper: the only code that includes curl.h. The uploader's HTTP
-// client (multi interface, TLS, proxies) is built on it by the shipper work; for now
-// it reports what libcurl this binary carries and with which features.
+// The libcurl wrapper: the only code that includes curl.h.
+//
+// HttpTransport sends POST requests over one libcurl multi handle: up to
+// `max_in_flight` transfers at once, keep-alive connections reused between them,
+// TLS 1.2 or newer verified against a TlsTrust, optional client certificate, key
+// pinning and proxy. It knows nothing about chunks, retries or outputs: the shipper
+// decides what to send and what a response means (issue 4, DESIGN.md "Records and
+// wire format").
+//
+// Secrets: the bearer token and the proxy password go to libcurl only. Verbose output
+// is off, error texts come from libcurl's error buffer (which never holds request
+// headers) and are scrubbed of both secrets anyway.
+//
+// GetHttpLibraryInfo reports what libcurl this binary carries, for `outpost version`.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "ship/tls_trust.h"
+#include "util/status.h"
 
 namespace outpost {
 
@@ -18,5 +38,107 @@ struct HttpLibraryInfo {
 };
 
 HttpLibraryInfo GetHttpLibraryInfo();
+
+// One POST. Nothing is added to the body; set Content-Type (and Content-Encoding)
+// in `headers`, or libcurl sends its default form Content-Type.
+struct HttpRequest {
+  uint64_t tag = 0;  // the caller's id, returned in the response
+  std::string url;   // http:// or https:// only; redirects are never followed
+  // Extra headers, sent as "name: value" (an empty value sends the header empty).
+  // A name or value with CR, LF or NUL, or a name with ':', fails the request.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // POSTed as is
+};
+
+struct HttpResponse {
+  uint64_t tag = 0;
+  // HTTP status of a complete exchange. 0 when there was no complete response
+  // (connect, TLS, timeout, reset; also a response cut off mid-body): retryable.
+  int status = 0;
+  // Why status is 0: libcurl's text and code, e.g. "Failed to connect to 127.0.0.1
+  // port 9 after 0 ms: Couldn't connect to server (curl 7)". Never holds the token.
+  std::string error;
+  bool tls_error = false;   // certificate, pin or handshake problem
+  std::string retry_after;  // raw Retry-After value of the final response, if any
+  std::string body_head;    // first 512 bytes of the response body
+  double seconds = 0;       // total time of the transfer
+  uint64_t bytes_sent = 0;  // request body bytes sent
+};
+
+struct TransportOptions {
+  std::string user_agent;    // "outpost/<version> (<os>; <arch>)"
+  std::string bearer_token;  // empty: no Authorization header
+  size_t max_in_flight = 2;
+  std::chrono::milliseconds timeout{30000};  // whole transfer; 0 = none
+  std::chrono::milliseconds connect_timeout{10000};
+  // Abort a transfer slower than low_speed_bytes/s for low_speed_time (0 bytes: never).
+  uint64_t low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{30};
+  uint64_t rate_limit = 0;  // upload bytes/s per transfer, 0 = none
+  TlsTrust trust;           // kCaFile / kSystemBundle: that PEM file; kSystemStore: Schannel
+  // mTLS. With OpenSSL: PEM (or .p12/.pfx) certificate and PEM key. With Schannel: a
+  // .p12/.pfx file holding both (client_key stays empty) or a store path such as
+  // "CurrentUser\MY\<thumbprint>".
+  std::filesystem::path client_cert, client_key;
+  std::string client_key_passphrase;  // also the .p12/.pfx password
+  std::string pinned_pubkey;          // "sha256//<base64>[;sha256//...]" or a key file
+  bool insecure_skip_verify = false;  // turns off peer and host name verification
+  // Empty proxy: libcurl reads http_proxy / HTTPS_PROXY / ALL_PROXY from the
+  // environment. "http://host:port" tunnels https:// with CONNECT.
+  std::string proxy, proxy_username, proxy_password;
+  // Hosts that bypass the proxy ("a.example,10.0.0.1", "*"); empty: NO_PROXY env.
+  std::string no_proxy;
+};
+
+class HttpTransport {
+ public:
+  static constexpr size_t kBodyHeadBytes = 512;
+
+  // Validates the options (files that must exist, pinning support of this build's
+  // TLS library, header-safe token) and sets libcurl up. Errors: kInvalidArgument,
+  // kNotFound (a file), kUnsupported (an option this libcurl cannot do),
+  // kInternal (libcurl could not initialise). Never mentions the token.
+  static Result<std::unique_ptr<HttpTransport>> Create(const TransportOptions& options);
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  // Not thread-safe, except Wake(): one thread owns the transport.
+
+  size_t in_flight() const { return in_flight_; }
+  bool CanSubmit() const { return in_flight_ < options_.max_in_flight; }
+
+  // Starts a transfer. Every submitted request yields exactly one HttpResponse from a
+  // later Poll(). A request that cannot start (CanSubmit() false, an invalid header,
+  // libcurl refusing the URL) comes back from the next Poll() with status 0 and an
+  // error, without touching the network.
+  void Submit(HttpRequest request);
+
+  // Drives the transfers, waiting up to `timeout` for network progress or Wake()
+  // (curl_multi_poll), and returns the responses that finished. It may return early
+  // with none. With nothing in flight it simply waits, so it can serve as the owner
+  // thread's sleep.
+  std::vector<HttpResponse> Poll(std::chrono::milliseconds timeout);
+
+  // Makes a waiting (or the next) Poll() return early. Thread-safe.
+  void Wake();
+
+ private:
+  struct Slot;
+  struct Curl;
+  explicit HttpTransport(const TransportOptions& options);
+
+  Status Init();
+  Result<Slot*> IdleSlot();
+  // Ends the slot's transfer: libcurl's result, or `failure` when not empty.
+  void Finish(Slot& slot, int curl_code, const std::string& failure);
+  std::string Scrub(std::string text) const;
+
+  TransportOptions options_;
+  std::unique_ptr<Curl> curl_;                // the multi handle
+  std::vector<std::unique_ptr<Slot>> slots_;  // at most max_in_flight, reused
+  std::vector<HttpResponse> done_;            // finished, not yet returned by Poll
+  size_t in_flight_ = 0;
+};
 
 }  // namespace outpost
