@@ -1,11 +1,15 @@
 // BufferStore on top of the SQLite wrapper. Map of this file:
 //   helpers        integer and time conversions, transactions, the schema version
 //   Impl           the connection, Open's two paths (read-write, read-only), quarantine
-//   BufferStore    Commit (the hot path, cached statements), reads, Purge, state
+//   BufferStore    Commit (the hot path, cached statements), reads, Purge, state,
+//                  delivery (DueChunks ... Split: the shipper's side)
 #include "buffer/buffer_store.h"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 
 #include "buffer/buffer_schema.h"
@@ -108,9 +112,16 @@ Result<int> ReadSchemaVersion(Db& db, const fs::path& file) {
   return version;
 }
 
+// The id AUTOINCREMENT would give the next chunk (the larger of the sequence and the
+// largest id, plus one). Commit sets it explicitly so that the chunk's order key can be
+// the same number (seq = id) in the same INSERT.
+constexpr std::string_view kNextChunkId =
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0), "
+    "coalesce((SELECT max(id) FROM chunks), 0)) + 1";
 constexpr std::string_view kInsertChunk =
-    "INSERT INTO chunks (stream, created_at, records, raw_bytes, stored_bytes, codec, format, "
-    "body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "INSERT INTO chunks (id, stream, created_at, records, raw_bytes, stored_bytes, codec, format, "
+    "seq, sub) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, 0)";
+constexpr std::string_view kInsertBody = "INSERT INTO chunk_bodies (id, body) VALUES (?1, ?2)";
 constexpr std::string_view kUpsertCheckpoint =
     "INSERT INTO checkpoints (source, device, inode, fingerprint, fingerprint_len, path, "
     "\"offset\", cursor, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -122,10 +133,54 @@ constexpr std::string_view kDeleteCheckpoint =
 constexpr std::string_view kUsage =
     "SELECT (SELECT coalesce(sum(stored_bytes), 0) FROM chunks) + "
     "(SELECT coalesce(sum(stored_bytes), 0) FROM dead_chunks)";
-// Column layout shared by both chunk tables in ForEachChunk; dead_chunks adds 11, 12.
-constexpr std::string_view kChunkColumns =
+// Column layouts read by ReadChunk: live chunks (joined with their bodies as `c` and
+// `b`) and dead chunks, which add reason and dead_at as columns 11 and 12.
+constexpr std::string_view kLiveChunkColumns =
+    "c.id, c.stream, c.created_at, c.records, c.raw_bytes, c.codec, c.format, c.attempts, "
+    "c.next_attempt_at, c.last_error, b.body";
+constexpr std::string_view kLiveChunkFrom = " FROM chunks c JOIN chunk_bodies b ON b.id = c.id";
+constexpr std::string_view kDeadChunkColumns =
     "id, stream, created_at, records, raw_bytes, codec, format, attempts, next_attempt_at, "
-    "last_error, body";
+    "last_error, body, reason, dead_at";
+
+void ReadChunk(const Statement& st, bool dead, StoredChunk* c) {
+  c->id = st.ColumnInt64(0);
+  c->chunk.stream = st.ColumnText(1);
+  c->chunk.created_at_ms = st.ColumnInt64(2);
+  c->chunk.records = FromDb(st.ColumnInt64(3));
+  c->chunk.raw_bytes = FromDb(st.ColumnInt64(4));
+  c->chunk.codec = st.ColumnText(5);
+  c->chunk.format = st.ColumnText(6);
+  c->attempts = st.ColumnInt64(7);
+  c->next_attempt_at_ms = st.ColumnInt64(8);
+  c->last_error = st.ColumnText(9);
+  c->chunk.body = st.ColumnBlob(10);
+  c->dead = dead;
+  c->dead_reason = dead ? st.ColumnText(11) : std::string();
+  c->dead_at_ms = dead ? st.ColumnInt64(12) : 0;
+}
+
+// Every live chunk with its gate: the latest next_attempt_at of the chunk and of every
+// chunk before it in its stream. A chunk may go when its gate has passed. Reads the
+// small chunks rows only, never a body.
+constexpr std::string_view kGates =
+    "SELECT id, max(next_attempt_at) OVER (PARTITION BY stream ORDER BY seq, sub "
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS gate, seq, sub FROM chunks";
+
+// Subs of split halves live in [0, kSubEnd): a committed chunk has sub 0, and each
+// split takes the midpoint of the gap to the next sub (or to kSubEnd), so one
+// committed chunk can be split 62 levels deep.
+constexpr int64_t kSubEnd = int64_t{1} << 62;
+
+// A new file's first chunk id: its creation time in ms * 1000 (+ 1), so that ids of a
+// file started after a quarantine are beyond every id of the file before it (which
+// would need more than 1000 chunks per ms of its life to catch up).
+int64_t FirstIdBase(int64_t now_ms) {
+  constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / 2000;
+  return std::clamp<int64_t>(now_ms, 0, kMaxMs) * 1000;
+}
+
+uint64_t SaturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 }  // namespace
 
@@ -133,7 +188,8 @@ struct BufferStore::Impl {
   // Commit's statements, compiled on first use and kept: Commit runs hundreds of
   // times a second and must not re-parse SQL each time.
   struct CommitStatements {
-    Statement begin, commit, rollback, insert_chunk, upsert_checkpoint, delete_checkpoint;
+    Statement begin, commit, rollback, next_chunk_id, insert_chunk, insert_body, upsert_checkpoint,
+        delete_checkpoint;
   };
 
   Impl(const Options& o, const Clock& c, const Logger& logger)
@@ -158,6 +214,9 @@ struct BufferStore::Impl {
   std::optional<fs::path> quarantined;
   int schema_version = 0;
   uint64_t used_bytes = 0;
+  // PRAGMA data_version when used_bytes was last summed: it changes when another
+  // connection commits, so RefreshUsage() can skip the sum when nothing changed.
+  std::optional<int64_t> usage_data_version;
 };
 
 Status BufferStore::Impl::OpenWritable() {
@@ -225,6 +284,18 @@ Status BufferStore::Impl::Migrate(int from) {
         return applied.WithContext("schema step to version " + std::to_string(step.version));
       reached = step.version;
     }
+    // A file whose chunks never had an id yet (a new one, or an old one never used)
+    // starts its ids beyond those of any file created before it. A sequence row of 0
+    // (left by copying no rows in step 2) means the same as none.
+    OUTPOST_RETURN_IF_ERROR(
+        db.Exec("DELETE FROM sqlite_sequence WHERE name = 'chunks' AND seq = 0"));
+    Result<Statement> seed = db.Prepare(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'chunks', ?1 "
+        "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'chunks') "
+        "AND NOT EXISTS (SELECT 1 FROM chunks)");
+    if (!seed.ok()) return seed.status();
+    OUTPOST_RETURN_IF_ERROR(seed->BindInt64(1, FirstIdBase(UnixMillis(clock->Now()))));
+    OUTPOST_RETURN_IF_ERROR(seed->StepDone());
     Result<Statement> set = db.Prepare(
         "INSERT INTO state (\"key\", \"value\") VALUES ('schema_version', ?1) "
         "ON CONFLICT (\"key\") DO UPDATE SET \"value\" = excluded.\"value\"");
@@ -300,9 +371,13 @@ Status BufferStore::Impl::OpenReadOnly() {
 }
 
 Status BufferStore::Impl::LoadUsage() {
+  // The version first: a commit between the two reads is then seen again next time.
+  Result<int64_t> version = QueryInt64(db, "PRAGMA data_version");
+  if (!version.ok()) return version.status();
   Result<int64_t> usage = QueryInt64(db, kUsage);
   if (!usage.ok()) return usage.status();
   used_bytes = FromDb(*usage);
+  usage_data_version = *version;
   return Status::Ok();
 }
 
@@ -318,7 +393,9 @@ Status BufferStore::Impl::PrepareCommitStatements() {
       {&s.begin, "BEGIN IMMEDIATE"},
       {&s.commit, "COMMIT"},
       {&s.rollback, "ROLLBACK"},
+      {&s.next_chunk_id, kNextChunkId},
       {&s.insert_chunk, kInsertChunk},
+      {&s.insert_body, kInsertBody},
       {&s.upsert_checkpoint, kUpsertCheckpoint},
       {&s.delete_checkpoint, kDeleteCheckpoint},
   };
@@ -335,17 +412,26 @@ Status BufferStore::Impl::WriteBatch(const CommitBatch& batch, int64_t now_ms, i
   CommitStatements& s = *commit_statements;
   if (batch.chunk) {
     const SealedChunk& c = *batch.chunk;
+    Result<bool> row = s.next_chunk_id.Step();
+    const int64_t id = row.ok() && *row ? s.next_chunk_id.ColumnInt64(0) : 0;
+    s.next_chunk_id.Reset();
+    if (!row.ok()) return row.status();
+    if (id <= 0) return Internal("no next chunk id");
     Statement& st = s.insert_chunk;
-    OUTPOST_RETURN_IF_ERROR(st.BindText(1, c.stream));
-    OUTPOST_RETURN_IF_ERROR(st.BindInt64(2, c.created_at_ms));
-    OUTPOST_RETURN_IF_ERROR(st.BindInt64(3, ToDb(c.records)));
-    OUTPOST_RETURN_IF_ERROR(st.BindInt64(4, ToDb(c.raw_bytes)));
-    OUTPOST_RETURN_IF_ERROR(st.BindInt64(5, ToDb(c.body.size())));
-    OUTPOST_RETURN_IF_ERROR(st.BindText(6, c.codec));
-    OUTPOST_RETURN_IF_ERROR(st.BindText(7, c.format));
-    OUTPOST_RETURN_IF_ERROR(st.BindBlob(8, c.body));
+    OUTPOST_RETURN_IF_ERROR(st.BindInt64(1, id));
+    OUTPOST_RETURN_IF_ERROR(st.BindText(2, c.stream));
+    OUTPOST_RETURN_IF_ERROR(st.BindInt64(3, c.created_at_ms));
+    OUTPOST_RETURN_IF_ERROR(st.BindInt64(4, ToDb(c.records)));
+    OUTPOST_RETURN_IF_ERROR(st.BindInt64(5, ToDb(c.raw_bytes)));
+    OUTPOST_RETURN_IF_ERROR(st.BindInt64(6, ToDb(c.body.size())));
+    OUTPOST_RETURN_IF_ERROR(st.BindText(7, c.codec));
+    OUTPOST_RETURN_IF_ERROR(st.BindText(8, c.format));
     OUTPOST_RETURN_IF_ERROR(RunOnce(st));
-    *chunk_id = db.LastInsertRowId();
+    Statement& body = s.insert_body;
+    OUTPOST_RETURN_IF_ERROR(body.BindInt64(1, id));
+    OUTPOST_RETURN_IF_ERROR(body.BindBlob(2, c.body));
+    OUTPOST_RETURN_IF_ERROR(RunOnce(body));
+    *chunk_id = id;
   }
   for (const Checkpoint& cp : batch.upserts) {
     Statement& st = s.upsert_checkpoint;
@@ -450,6 +536,9 @@ uint64_t BufferStore::used_bytes() const { return impl_->used_bytes; }
 uint64_t BufferStore::max_bytes() const { return impl_->options.max_bytes; }
 
 Status BufferStore::RefreshUsage() {
+  Result<int64_t> version = QueryInt64(impl_->db, "PRAGMA data_version");
+  if (!version.ok()) return version.status().WithContext("reading the usage of " + impl_->Name());
+  if (impl_->usage_data_version == *version) return Status::Ok();
   Status status = impl_->LoadUsage();
   return status.ok() ? status : status.WithContext("reading the usage of " + impl_->Name());
 }
@@ -507,14 +596,18 @@ Result<BufferStats> BufferStore::Stats() {
 Status BufferStore::ForEachChunk(const ChunkFilter& filter,
                                  const std::function<bool(const StoredChunk&)>& fn) {
   Impl& m = *impl_;
-  std::string where;
-  if (filter.stream) where += " WHERE stream = ?1";
-  if (filter.since_ms)
-    where += std::string(where.empty() ? " WHERE" : " AND") + " created_at >= ?2";
+  auto where = [&](std::string_view prefix) {
+    std::string out;
+    if (filter.stream) out += " WHERE " + std::string(prefix) + "stream = ?1";
+    if (filter.since_ms)
+      out +=
+          std::string(out.empty() ? " WHERE " : " AND ") + std::string(prefix) + "created_at >= ?2";
+    return out;
+  };
   const std::string queries[] = {
-      "SELECT " + std::string(kChunkColumns) + " FROM chunks" + where + " ORDER BY id",
-      "SELECT " + std::string(kChunkColumns) + ", reason, dead_at FROM dead_chunks" + where +
-          " ORDER BY id",
+      "SELECT " + std::string(kLiveChunkColumns) + std::string(kLiveChunkFrom) + where("c.") +
+          " ORDER BY c.seq, c.sub",
+      "SELECT " + std::string(kDeadChunkColumns) + " FROM dead_chunks" + where("") + " ORDER BY id",
   };
   bool stopped = false;
   Status status = InTransaction(m.db, "BEGIN", [&]() -> Status {
@@ -524,26 +617,11 @@ Status BufferStore::ForEachChunk(const ChunkFilter& filter,
       if (filter.stream) OUTPOST_RETURN_IF_ERROR(st->BindText(1, *filter.stream));
       if (filter.since_ms) OUTPOST_RETURN_IF_ERROR(st->BindInt64(2, *filter.since_ms));
       StoredChunk c;
-      c.dead = table == 1;
       while (!stopped) {
         Result<bool> row = st->Step();
         if (!row.ok()) return row.status();
         if (!*row) break;
-        c.id = st->ColumnInt64(0);
-        c.chunk.stream = st->ColumnText(1);
-        c.chunk.created_at_ms = st->ColumnInt64(2);
-        c.chunk.records = FromDb(st->ColumnInt64(3));
-        c.chunk.raw_bytes = FromDb(st->ColumnInt64(4));
-        c.chunk.codec = st->ColumnText(5);
-        c.chunk.format = st->ColumnText(6);
-        c.attempts = st->ColumnInt64(7);
-        c.next_attempt_at_ms = st->ColumnInt64(8);
-        c.last_error = st->ColumnText(9);
-        c.chunk.body = st->ColumnBlob(10);
-        if (c.dead) {
-          c.dead_reason = st->ColumnText(11);
-          c.dead_at_ms = st->ColumnInt64(12);
-        }
+        ReadChunk(*st, table == 1, &c);
         stopped = !fn(c);
       }
     }
@@ -557,18 +635,25 @@ Result<uint64_t> BufferStore::Purge(std::optional<std::string> stream) {
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
   uint64_t deleted = 0;
   Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
-    for (const char* table : {"chunks", "dead_chunks"}) {
-      Result<Statement> st =
-          m.db.Prepare(std::string("DELETE FROM ") + table + (stream ? " WHERE stream = ?1" : ""));
+    // The bodies first: which ones to delete is read from chunks.
+    const std::string statements[] = {
+        stream ? "DELETE FROM chunk_bodies WHERE id IN (SELECT id FROM chunks WHERE stream = ?1)"
+               : "DELETE FROM chunk_bodies",
+        std::string("DELETE FROM chunks") + (stream ? " WHERE stream = ?1" : ""),
+        std::string("DELETE FROM dead_chunks") + (stream ? " WHERE stream = ?1" : ""),
+    };
+    for (size_t i = 0; i < std::size(statements); ++i) {
+      Result<Statement> st = m.db.Prepare(statements[i]);
       if (!st.ok()) return st.status();
       if (stream) OUTPOST_RETURN_IF_ERROR(st->BindText(1, *stream));
       OUTPOST_RETURN_IF_ERROR(st->StepDone());
-      deleted += FromDb(m.db.Changes());
+      if (i > 0) deleted += FromDb(m.db.Changes());
     }
     return Status::Ok();
   });
   if (!status.ok()) return status.WithContext("purging " + m.Name());
-  OUTPOST_RETURN_IF_ERROR(RefreshUsage());
+  status = m.LoadUsage();
+  if (!status.ok()) return status.WithContext("reading the usage of " + m.Name());
   return deleted;
 }
 
@@ -594,6 +679,250 @@ Status BufferStore::SetState(std::string_view key, std::string_view value) {
   OUTPOST_RETURN_IF_ERROR(st->BindText(2, value));
   Status status = st->StepDone();
   return status.ok() ? status : status.WithContext("writing state '" + std::string(key) + "'");
+}
+
+// ---- Delivery ----
+
+Result<std::vector<StoredChunk>> BufferStore::DueChunks(int64_t now_ms, size_t limit,
+                                                        const std::vector<int64_t>& exclude_ids) {
+  Impl& m = *impl_;
+  std::vector<StoredChunk> out;
+  if (limit == 0) return out;
+  const std::unordered_set<int64_t> excluded(exclude_ids.begin(), exclude_ids.end());
+  Status status = InTransaction(m.db, "BEGIN", [&]() -> Status {
+    // First the ids (small rows, no body), then each chosen chunk with its body, all
+    // from one snapshot.
+    Result<Statement> due = m.db.Prepare("SELECT id FROM (" + std::string(kGates) +
+                                         ") WHERE gate <= ?1 ORDER BY seq, sub");
+    if (!due.ok()) return due.status();
+    OUTPOST_RETURN_IF_ERROR(due->BindInt64(1, now_ms));
+    std::vector<int64_t> ids;
+    while (ids.size() < limit) {
+      Result<bool> row = due->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const int64_t id = due->ColumnInt64(0);
+      if (!excluded.contains(id)) ids.push_back(id);
+    }
+    Result<Statement> one = m.db.Prepare("SELECT " + std::string(kLiveChunkColumns) +
+                                         std::string(kLiveChunkFrom) + " WHERE c.id = ?1");
+    if (!one.ok()) return one.status();
+    for (int64_t id : ids) {
+      OUTPOST_RETURN_IF_ERROR(one->BindInt64(1, id));
+      Result<bool> row = one->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Internal("chunk " + std::to_string(id) + " has no body");
+      ReadChunk(*one, false, &out.emplace_back());
+      one->Reset();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.WithContext("reading due chunks from " + m.Name());
+  return out;
+}
+
+Result<std::optional<int64_t>> BufferStore::NextAttemptAt(const std::vector<int64_t>& exclude_ids) {
+  Impl& m = *impl_;
+  const std::unordered_set<int64_t> excluded(exclude_ids.begin(), exclude_ids.end());
+  std::optional<int64_t> earliest;
+  Status status = [&]() -> Status {
+    // A stream's gates never decrease along it, so the smallest gate of the chunks not
+    // excluded is that of its first such chunk.
+    Result<Statement> st = m.db.Prepare("SELECT id, gate FROM (" + std::string(kGates) + ")");
+    if (!st.ok()) return st.status();
+    for (;;) {
+      Result<bool> row = st->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      if (excluded.contains(st->ColumnInt64(0))) continue;
+      const int64_t gate = st->ColumnInt64(1);
+      if (!earliest || gate < *earliest) earliest = gate;
+    }
+  }();
+  if (!status.ok()) return status.WithContext("reading the next attempt time from " + m.Name());
+  return earliest;
+}
+
+Status BufferStore::Acknowledge(int64_t id) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  uint64_t freed = 0;
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> size = m.db.Prepare("SELECT stored_bytes FROM chunks WHERE id = ?1");
+    if (!size.ok()) return size.status();
+    OUTPOST_RETURN_IF_ERROR(size->BindInt64(1, id));
+    Result<bool> row = size->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();  // already acknowledged or purged
+    freed = FromDb(size->ColumnInt64(0));
+    for (const char* sql :
+         {"DELETE FROM chunk_bodies WHERE id = ?1", "DELETE FROM chunks WHERE id = ?1"}) {
+      Result<Statement> del = m.db.Prepare(sql);
+      if (!del.ok()) return del.status();
+      OUTPOST_RETURN_IF_ERROR(del->BindInt64(1, id));
+      OUTPOST_RETURN_IF_ERROR(del->StepDone());
+    }
+    return Status::Ok();
+  });
+  if (!status.ok())
+    return status.WithContext("acknowledging chunk " + std::to_string(id) + " in " + m.Name());
+  m.used_bytes = SaturatingSub(m.used_bytes, freed);
+  return Status::Ok();
+}
+
+Status BufferStore::ScheduleRetry(int64_t id, int64_t next_attempt_at_ms,
+                                  std::string_view last_error) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> st = m.db.Prepare(
+        "UPDATE chunks SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
+        "WHERE id = ?1");
+    if (!st.ok()) return st.status();
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(1, id));
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(2, next_attempt_at_ms));
+    OUTPOST_RETURN_IF_ERROR(st->BindText(3, last_error));
+    OUTPOST_RETURN_IF_ERROR(st->StepDone());
+    if (m.db.Changes() == 0) return NotFound("no live chunk " + std::to_string(id));
+    return Status::Ok();
+  });
+  return status.ok() ? status
+                     : status.WithContext("scheduling a retry of chunk " + std::to_string(id) +
+                                          " in " + m.Name());
+}
+
+Status BufferStore::DeferAll(int64_t next_attempt_at_ms, std::string_view last_error) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> st = m.db.Prepare("UPDATE chunks SET next_attempt_at = ?1, last_error = ?2");
+    if (!st.ok()) return st.status();
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(1, next_attempt_at_ms));
+    OUTPOST_RETURN_IF_ERROR(st->BindText(2, last_error));
+    return st->StepDone();
+  });
+  return status.ok() ? status : status.WithContext("deferring every chunk in " + m.Name());
+}
+
+Status BufferStore::MoveToDead(int64_t id, std::string_view reason) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  const int64_t now_ms = UnixMillis(m.clock->Now());
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> copy = m.db.Prepare(
+        "INSERT INTO dead_chunks (id, stream, created_at, records, raw_bytes, stored_bytes, "
+        "codec, format, attempts, next_attempt_at, last_error, reason, dead_at, body) "
+        "SELECT c.id, c.stream, c.created_at, c.records, c.raw_bytes, c.stored_bytes, c.codec, "
+        "c.format, c.attempts, c.next_attempt_at, c.last_error, ?2, ?3, b.body" +
+        std::string(kLiveChunkFrom) + " WHERE c.id = ?1");
+    if (!copy.ok()) return copy.status();
+    OUTPOST_RETURN_IF_ERROR(copy->BindInt64(1, id));
+    OUTPOST_RETURN_IF_ERROR(copy->BindText(2, reason));
+    OUTPOST_RETURN_IF_ERROR(copy->BindInt64(3, now_ms));
+    OUTPOST_RETURN_IF_ERROR(copy->StepDone());
+    if (m.db.Changes() == 0) {
+      Result<Statement> dead = m.db.Prepare("SELECT 1 FROM dead_chunks WHERE id = ?1");
+      if (!dead.ok()) return dead.status();
+      OUTPOST_RETURN_IF_ERROR(dead->BindInt64(1, id));
+      Result<bool> row = dead->Step();
+      if (!row.ok()) return row.status();
+      return *row ? Status::Ok() : NotFound("no chunk " + std::to_string(id));
+    }
+    for (const char* sql :
+         {"DELETE FROM chunk_bodies WHERE id = ?1", "DELETE FROM chunks WHERE id = ?1"}) {
+      Result<Statement> del = m.db.Prepare(sql);
+      if (!del.ok()) return del.status();
+      OUTPOST_RETURN_IF_ERROR(del->BindInt64(1, id));
+      OUTPOST_RETURN_IF_ERROR(del->StepDone());
+    }
+    return Status::Ok();
+  });
+  return status.ok() ? status
+                     : status.WithContext("moving chunk " + std::to_string(id) +
+                                          " to dead_chunks in " + m.Name());
+}
+
+Result<std::pair<int64_t, int64_t>> BufferStore::Split(int64_t id, SealedChunk first,
+                                                       SealedChunk second) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  std::pair<int64_t, int64_t> ids{0, 0};
+  uint64_t old_bytes = 0;
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> orig =
+        m.db.Prepare("SELECT stream, seq, sub, stored_bytes FROM chunks WHERE id = ?1");
+    if (!orig.ok()) return orig.status();
+    OUTPOST_RETURN_IF_ERROR(orig->BindInt64(1, id));
+    Result<bool> row = orig->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return NotFound("no live chunk " + std::to_string(id));
+    const std::string stream = orig->ColumnText(0);
+    const int64_t seq = orig->ColumnInt64(1);
+    const int64_t sub = orig->ColumnInt64(2);
+    old_bytes = FromDb(orig->ColumnInt64(3));
+    for (SealedChunk* half : {&first, &second}) {
+      if (half->stream.empty()) half->stream = stream;
+      if (half->stream != stream)
+        return InvalidArgument("a half of chunk " + std::to_string(id) + " is for stream '" +
+                               half->stream + "', not the chunk's '" + stream + "'");
+    }
+    // The halves take (seq, sub) and the midpoint between sub and the next sub of
+    // this seq (another half of an earlier split), or kSubEnd.
+    Result<Statement> next =
+        m.db.Prepare("SELECT min(sub) FROM chunks WHERE seq = ?1 AND sub > ?2");
+    if (!next.ok()) return next.status();
+    OUTPOST_RETURN_IF_ERROR(next->BindInt64(1, seq));
+    OUTPOST_RETURN_IF_ERROR(next->BindInt64(2, sub));
+    row = next->Step();
+    if (!row.ok()) return row.status();
+    const int64_t end = next->ColumnIsNull(0) ? kSubEnd : next->ColumnInt64(0);
+    const int64_t middle = sub + (end - sub) / 2;
+    if (middle == sub)
+      return InvalidArgument("chunk " + std::to_string(id) +
+                             " was split too many times to be split again");
+    for (const char* sql :
+         {"DELETE FROM chunk_bodies WHERE id = ?1", "DELETE FROM chunks WHERE id = ?1"}) {
+      Result<Statement> del = m.db.Prepare(sql);
+      if (!del.ok()) return del.status();
+      OUTPOST_RETURN_IF_ERROR(del->BindInt64(1, id));
+      OUTPOST_RETURN_IF_ERROR(del->StepDone());
+    }
+    Result<Statement> insert = m.db.Prepare(
+        "INSERT INTO chunks (stream, created_at, records, raw_bytes, stored_bytes, codec, format, "
+        "seq, sub) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!insert.ok()) return insert.status();
+    Result<Statement> body = m.db.Prepare(kInsertBody);
+    if (!body.ok()) return body.status();
+    const std::pair<const SealedChunk*, int64_t> halves[] = {{&first, sub}, {&second, middle}};
+    for (const auto& [half, half_sub] : halves) {
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(1, half->stream));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(2, half->created_at_ms));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(3, ToDb(half->records)));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(4, ToDb(half->raw_bytes)));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(5, ToDb(half->body.size())));
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(6, half->codec));
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(7, half->format));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(8, seq));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(9, half_sub));
+      OUTPOST_RETURN_IF_ERROR(RunOnce(*insert));
+      const int64_t half_id = m.db.LastInsertRowId();
+      OUTPOST_RETURN_IF_ERROR(body->BindInt64(1, half_id));
+      OUTPOST_RETURN_IF_ERROR(body->BindBlob(2, half->body));
+      OUTPOST_RETURN_IF_ERROR(RunOnce(*body));
+      (half == &first ? ids.first : ids.second) = half_id;
+    }
+    return Status::Ok();
+  });
+  if (!status.ok())
+    return status.WithContext("splitting chunk " + std::to_string(id) + " in " + m.Name());
+  m.used_bytes = SaturatingSub(m.used_bytes, old_bytes) + first.body.size() + second.body.size();
+  return ids;
+}
+
+Result<uint64_t> BufferStore::CountDead() {
+  Result<int64_t> n = QueryInt64(impl_->db, "SELECT count(*) FROM dead_chunks");
+  if (!n.ok()) return n.status().WithContext("counting dead chunks in " + impl_->Name());
+  return FromDb(*n);
 }
 
 }  // namespace outpost

@@ -10,8 +10,21 @@
 // deleted) and a fresh one is started, reported through quarantined(). A read-only
 // store (status, export) never creates, migrates or quarantines anything.
 //
-// Not thread-safe: one owner per BufferStore. Several processes may open the same file
-// (WAL readers never block the writer); the writer is the agent.
+// Chunk ids (the shipper's idempotency keys, <agent_id>-<chunk_id>) are never reused
+// by a file, and a new file (first start, or after a quarantine) starts its ids at its
+// creation time in ms * 1000, beyond those of any file created before it.
+//
+// Not thread-safe: one owner per BufferStore. Several BufferStores (each with its own
+// connection) may use the same file at once, from threads of one process or from other
+// processes: the pipeline commits chunks through one, the shipper delivers them through
+// another. WAL readers never block a writer; writers wait for each other's short
+// transactions up to busy_timeout_ms.
+//
+// Delivery order (docs/buffer.md, "Delivery"): each stream's live chunks are delivered
+// in their order key (seq, sub), which is the commit order except that the halves of a
+// split chunk take the original's place. A chunk is due when its next_attempt_at and
+// that of every chunk before it in its stream have passed, so a chunk waiting for a
+// retry holds its stream back and the other streams flow.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -122,7 +136,7 @@ class BufferStore {
   };
 
   // The schema version this build writes; older files are migrated in place.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static Result<std::unique_ptr<BufferStore>> Open(const Options& options, const Clock& clock,
                                                    const Logger& logger);
@@ -142,8 +156,11 @@ class BufferStore {
   Result<std::vector<Checkpoint>> LoadCheckpoints(std::string_view source = {});
 
   // Compressed bytes stored (live + dead chunks), as max_bytes counts them. Kept up to
-  // date by Commit/Purge; RefreshUsage() re-reads it after another process changed
-  // the file (the shipper deleting, `buffer purge`).
+  // date by this store's own writes (Commit, Purge, Acknowledge, Split). Writes through
+  // another store or process (the shipper's store acknowledging chunks, `buffer
+  // purge`) are seen after RefreshUsage(), which re-reads the sum only when another
+  // connection has committed since the last read (PRAGMA data_version), so it is cheap
+  // to call often, e.g. while the pipeline waits for room.
   uint64_t used_bytes() const;
   uint64_t max_bytes() const;
   bool Full() const { return used_bytes() >= max_bytes(); }
@@ -151,10 +168,66 @@ class BufferStore {
 
   Result<BufferStats> Stats();
 
-  // Calls `fn` for each matching chunk, oldest first: live chunks by id, then (with
+  // Calls `fn` for each matching chunk, oldest first: live chunks in delivery order
+  // (seq, sub: by id, except that split halves take the original's place), then (with
   // include_dead) dead chunks by id. Stops early when fn returns false. All rows come
   // from one read snapshot; `fn` must not call back into this store.
   Status ForEachChunk(const ChunkFilter& filter, const std::function<bool(const StoredChunk&)>& fn);
+
+  // ---- Delivery (the shipper) ----
+  // The writes below each run in one BEGIN IMMEDIATE transaction: all or nothing. A full
+  // disk or a lock held past busy_timeout_ms is kUnavailable; a read-only store is
+  // kPermissionDenied.
+
+  // Up to `limit` chunks that may be sent now, with their bodies, in delivery order
+  // (oldest first across streams). A chunk is due when its next_attempt_at <= now_ms
+  // and so is every chunk before it in its stream: a chunk that is not yet due holds
+  // back every later chunk of its stream, while other streams flow. Chunks in
+  // `exclude_ids` (in flight) are not returned but still hold their stream back when
+  // they are not due; a due one does not, so later chunks of its stream may be sent
+  // while it is in flight (a shipper that wants one request per stream at a time leaves
+  // out the streams it has in flight).
+  Result<std::vector<StoredChunk>> DueChunks(int64_t now_ms, size_t limit,
+                                             const std::vector<int64_t>& exclude_ids = {});
+
+  // The earliest time at which DueChunks(t, ..., exclude_ids) returns a chunk: the
+  // smallest, over the streams, of the next_attempt_at of the stream's first chunk not
+  // in `exclude_ids` and of every chunk before it. Sleeping until then never wakes
+  // the shipper for nothing. nullopt when no live chunk is left outside exclude_ids.
+  Result<std::optional<int64_t>> NextAttemptAt(const std::vector<int64_t>& exclude_ids = {});
+
+  // Deletes a delivered chunk and its body. A missing id is OK (already acknowledged,
+  // or purged meanwhile). used_bytes() goes down by its stored size.
+  Status Acknowledge(int64_t id);
+
+  // After a failed attempt: attempts += 1, next_attempt_at, last_error. kNotFound when
+  // the chunk is not live (purged meanwhile).
+  Status ScheduleRetry(int64_t id, int64_t next_attempt_at_ms, std::string_view last_error);
+
+  // Sets next_attempt_at and last_error of every live chunk, leaving attempts alone
+  // (401/403: keep every chunk, try again much later). Chunks committed afterwards are
+  // not affected, but wait behind their stream's deferred chunks.
+  Status DeferAll(int64_t next_attempt_at_ms, std::string_view last_error);
+
+  // Moves a live chunk, with its body and delivery state, to dead_chunks with `reason`
+  // and dead_at = now (the store's clock), keeping its id. used_bytes() is unchanged
+  // (dead chunks count). OK when the chunk is already dead with this id; kNotFound when
+  // it is neither live nor dead.
+  Status MoveToDead(int64_t id, std::string_view reason);
+
+  // Replaces a live chunk by two (HTTP 413: the server wants smaller requests) and
+  // returns the halves' new ids, first < second. The halves take the original's place
+  // in its stream: they are delivered in order (first, then second) before any later
+  // chunk of the stream, although their ids are newer than those chunks'. New ids
+  // mean new idempotency keys for new content. They start with attempts = 0,
+  // next_attempt_at = 0 and no last_error. Their stream must be empty (taken from the
+  // original) or the original's: otherwise kInvalidArgument. kNotFound when the chunk
+  // is not live. A chunk can be split again, down to 62 levels deep from one committed
+  // chunk; past that kInvalidArgument (the shipper dead-letters it).
+  Result<std::pair<int64_t, int64_t>> Split(int64_t id, SealedChunk first, SealedChunk second);
+
+  // The number of dead chunks.
+  Result<uint64_t> CountDead();
 
   // Deletes chunks (all, or one stream's), live and dead; returns how many.
   Result<uint64_t> Purge(std::optional<std::string> stream);

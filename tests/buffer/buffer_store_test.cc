@@ -1,13 +1,20 @@
 #include <catch.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <random>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "buffer/buffer_schema.h"
 #include "buffer/buffer_store.h"
 #include "buffer/sqlite_db.h"
 #include "test_files.h"
@@ -64,15 +71,19 @@ Db OtherConnection(const fs::path& file, int busy_timeout_ms = 5000) {
   return std::move(*db);
 }
 
-// Moves a live chunk to dead_chunks the way the shipper will.
-void KillChunk(const fs::path& file, int64_t id, const std::string& reason) {
+int64_t QueryOne(Db& db, const std::string& sql) {
+  auto st = db.Prepare(sql);
+  INFO(sql);
+  REQUIRE(st.ok());
+  auto row = st->Step();
+  REQUIRE(row.ok());
+  REQUIRE(*row);
+  return st->ColumnInt64(0);
+}
+
+int64_t QueryOne(const fs::path& file, const std::string& sql) {
   Db db = OtherConnection(file);
-  const std::string n = std::to_string(id);
-  REQUIRE(db.Exec("INSERT INTO dead_chunks SELECT id, stream, created_at, records, raw_bytes, "
-                  "stored_bytes, codec, format, attempts, next_attempt_at, last_error, '" +
-                  reason + "', 42, body FROM chunks WHERE id = " + n +
-                  "; DELETE FROM chunks WHERE id = " + n)
-              .ok());
+  return QueryOne(db, sql);
 }
 
 std::vector<StoredChunk> AllChunks(BufferStore& store, const ChunkFilter& filter = {}) {
@@ -113,17 +124,43 @@ struct Fixture {
     return std::move(*store);
   }
   std::unique_ptr<BufferStore> Open() { return Open(Options()); }
+
+  // Moves a live chunk to dead_chunks through a store of its own, as the shipper does.
+  void KillChunk(int64_t id, const std::string& reason) {
+    REQUIRE(Open()->MoveToDead(id, reason).ok());
+  }
 };
+
+// The ids of chunks, in the order given.
+std::vector<int64_t> Ids(const std::vector<StoredChunk>& chunks) {
+  std::vector<int64_t> out;
+  for (const StoredChunk& c : chunks) out.push_back(c.id);
+  return out;
+}
+
+std::vector<std::string> Bodies(const std::vector<StoredChunk>& chunks) {
+  std::vector<std::string> out;
+  for (const StoredChunk& c : chunks) out.push_back(c.chunk.body);
+  return out;
+}
+
+int64_t Commit(BufferStore& store, const std::string& stream, const std::string& body,
+               int64_t created_at_ms = kStartMs) {
+  auto r = store.Commit({MakeChunk(stream, created_at_ms, body), {}, {}});
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *r;
+}
 
 }  // namespace
 
-TEST_CASE("a fresh buffer is created with schema version 1 in WAL mode", "[buffer]") {
+TEST_CASE("a fresh buffer is created with schema version 2 in WAL mode", "[buffer]") {
   Fixture f;
   auto store = f.Open();
   CHECK_FALSE(store->quarantined());
   auto stats = store->Stats();
   REQUIRE(stats.ok());
-  CHECK(stats->schema_version == 1);
+  CHECK(stats->schema_version == 2);
   CHECK(stats->chunks == 0);
   CHECK(stats->oldest_created_at_ms == 0);
   CHECK(stats->file == f.file);
@@ -138,13 +175,13 @@ TEST_CASE("a fresh buffer is created with schema version 1 in WAL mode", "[buffe
   auto version = db.Prepare("SELECT value FROM state WHERE key = 'schema_version'");
   REQUIRE(version.ok());
   REQUIRE(*version->Step());
-  CHECK(version->ColumnText(0) == "1");
+  CHECK(version->ColumnText(0) == "2");
   auto tables = db.Prepare(
       "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
       "AND name NOT LIKE 'sqlite_%' ORDER BY name)");
   REQUIRE(tables.ok());
   REQUIRE(*tables->Step());
-  CHECK(tables->ColumnText(0) == "check_state,checkpoints,chunks,dead_chunks,state");
+  CHECK(tables->ColumnText(0) == "check_state,checkpoints,chunk_bodies,chunks,dead_chunks,state");
 }
 
 TEST_CASE("a chunk and its checkpoints are committed together and survive a reopen", "[buffer]") {
@@ -297,25 +334,29 @@ TEST_CASE("used_bytes counts live and dead bodies and Full() trips at max_bytes"
   REQUIRE(first.ok());
   CHECK(store->used_bytes() == 60);
   CHECK_FALSE(store->Full());
-  REQUIRE(store->Commit({MakeChunk("app", kStartMs, std::string(40, 'b')), {}, {}}).ok());
+  auto second = store->Commit({MakeChunk("app", kStartMs, std::string(40, 'b')), {}, {}});
+  REQUIRE(second.ok());
   CHECK(store->used_bytes() == 100);
   CHECK(store->Full());
 
-  // Another process moves a chunk to dead_chunks: still counted. Another deletes one:
-  // RefreshUsage sees it.
-  KillChunk(f.file, *first, "400 bad request");
+  // Another store moves a chunk to dead_chunks: still counted. Another acknowledges
+  // one: RefreshUsage sees it.
+  f.KillChunk(*first, "400 bad request");
   REQUIRE(store->RefreshUsage().ok());
   CHECK(store->used_bytes() == 100);
-  {
-    Db db = OtherConnection(f.file);
-    REQUIRE(db.Exec("DELETE FROM chunks").ok());
-  }
+  REQUIRE(f.Open()->Acknowledge(*second).ok());
   CHECK(store->used_bytes() == 100);  // not yet re-read
   REQUIRE(store->RefreshUsage().ok());
   CHECK(store->used_bytes() == 60);
   CHECK_FALSE(store->Full());
+  // Its own commits it knows without a re-read; a refresh with no other writer
+  // keeps them.
+  Commit(*store, "app", std::string(10, 'c'));
+  CHECK(store->used_bytes() == 70);
+  REQUIRE(store->RefreshUsage().ok());
+  CHECK(store->used_bytes() == 70);
   store.reset();
-  CHECK(f.Open(o)->used_bytes() == 60);  // loaded at Open
+  CHECK(f.Open(o)->used_bytes() == 70);  // loaded at Open
 }
 
 TEST_CASE("ForEachChunk returns oldest first and honours stream, since and include_dead",
@@ -330,7 +371,7 @@ TEST_CASE("ForEachChunk returns oldest first and honours stream, since and inclu
     REQUIRE(r.ok());
     ids.push_back(*r);
   }
-  KillChunk(f.file, ids[2], "413 too large");  // app@100
+  f.KillChunk(ids[2], "413 too large");  // app@100
 
   auto all = AllChunks(*store);
   REQUIRE(all.size() == 4);
@@ -350,7 +391,7 @@ TEST_CASE("ForEachChunk returns oldest first and honours stream, since and inclu
   CHECK(apps[2].id == ids[2]);
   CHECK(apps[2].chunk.body == "app100");
   CHECK(apps[2].dead_reason == "413 too large");
-  CHECK(apps[2].dead_at_ms == 42);
+  CHECK(apps[2].dead_at_ms == kStartMs);
 
   ChunkFilter since;
   since.since_ms = 300;
@@ -379,7 +420,7 @@ TEST_CASE("Purge deletes one stream's or every chunk, live and dead", "[buffer]"
     REQUIRE(r.ok());
     ids.push_back(*r);
   }
-  KillChunk(f.file, ids[0], "gone");
+  f.KillChunk(ids[0], "gone");
   REQUIRE(store->RefreshUsage().ok());
   CHECK(store->used_bytes() == 16);
 
@@ -393,8 +434,10 @@ TEST_CASE("Purge deletes one stream's or every chunk, live and dead", "[buffer]"
   REQUIRE(left.size() == 1);
   CHECK(left[0].chunk.stream == "sys");
   CHECK(*store->Purge("nothing-here") == 0);
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 1);  // sys's
   CHECK(*store->Purge(std::nullopt) == 1);
   CHECK(store->used_bytes() == 0);
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 0);
   // Ids are never reused after a purge: the idempotency keys stay unique.
   auto next = store->Commit({MakeChunk("app", kStartMs, "body"), {}, {}});
   REQUIRE(next.ok());
@@ -411,7 +454,7 @@ TEST_CASE("Stats counts chunks per stream, dead chunks and the file size", "[buf
   auto dead = store->Commit({MakeChunk("app", 100, "1234567"), {}, {}});
   REQUIRE(dead.ok());
   REQUIRE(store->Commit({MakeChunk("app", 200, "12"), {}, {}}).ok());
-  KillChunk(f.file, *dead, "refused");
+  f.KillChunk(*dead, "refused");
   auto stats = store->Stats();
   REQUIRE(stats.ok());
   CHECK(stats->chunks == 3);
@@ -495,7 +538,7 @@ TEST_CASE("a file of garbage is moved aside, kept byte for byte, and a fresh buf
 
   REQUIRE(store->Commit({MakeChunk("app", kStartMs, "after"), {}, {}}).ok());
   CHECK(AllChunks(*store).size() == 1);
-  CHECK(store->Stats()->schema_version == 1);
+  CHECK(store->Stats()->schema_version == 2);
   store.reset();
 
   // A second corrupt file within the same second gets its own name.
@@ -565,6 +608,16 @@ TEST_CASE("a read-only store sees commits of a writer that keeps the file open",
         Code::kPermissionDenied);
   CHECK(reader->SetState("k", "v").code() == Code::kPermissionDenied);
   CHECK(reader->Purge(std::nullopt).status().code() == Code::kPermissionDenied);
+  const int64_t id = AllChunks(*reader)[0].id;
+  CHECK(reader->Acknowledge(id).code() == Code::kPermissionDenied);
+  CHECK(reader->ScheduleRetry(id, 1, "x").code() == Code::kPermissionDenied);
+  CHECK(reader->DeferAll(1, "x").code() == Code::kPermissionDenied);
+  CHECK(reader->MoveToDead(id, "x").code() == Code::kPermissionDenied);
+  CHECK(reader->Split(id, {}, {}).status().code() == Code::kPermissionDenied);
+  auto due = reader->DueChunks(kStartMs, 10);  // reading is fine
+  REQUIRE(due.ok());
+  CHECK(due->size() == 2);
+  CHECK(AllChunks(*reader).size() == 2);
   CHECK(writer->Commit({MakeChunk("app", kStartMs, "three"), {}, {}}).ok());
 }
 
@@ -623,7 +676,7 @@ TEST_CASE("reopening a current buffer migrates nothing and keeps its data", "[bu
   auto store = BufferStore::Open(o, f.clock, logger);
   REQUIRE(store.ok());
   CHECK(sink.lines.empty());  // neither "created" nor "migrated"
-  CHECK((*store)->Stats()->schema_version == 1);
+  CHECK((*store)->Stats()->schema_version == 2);
   CHECK(AllChunks(**store).size() == 1);
   CHECK((*store)->LoadCheckpoints()->size() == 1);
   CHECK(*(*store)->GetState("agent_id") == std::optional<std::string>("a-1"));
@@ -640,8 +693,8 @@ TEST_CASE("key/value state reads back, overwrites, and protects schema_version",
   REQUIRE(store->SetState("empty", "").ok());
   CHECK(*store->GetState("agent_id") == std::optional<std::string>("second"));
   CHECK(*store->GetState("empty") == std::optional<std::string>(""));
-  CHECK(store->SetState("schema_version", "2").code() == Code::kInvalidArgument);
-  CHECK(*store->GetState("schema_version") == std::optional<std::string>("1"));
+  CHECK(store->SetState("schema_version", "3").code() == Code::kInvalidArgument);
+  CHECK(*store->GetState("schema_version") == std::optional<std::string>("2"));
 }
 
 TEST_CASE("the SQLite wrapper maps result codes and binds empty values as values", "[buffer]") {
@@ -680,6 +733,557 @@ TEST_CASE("the SQLite wrapper maps result codes and binds empty values as values
   Result<Db> missing = Db::Open(dir.path() / "no" / "such.db", {});
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == Code::kIoError);
+}
+
+// ---- Delivery ----
+
+TEST_CASE("DueChunks: oldest first, a chunk not yet due holds back its stream only", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  CHECK(store->DueChunks(kStartMs, 10)->empty());
+  CHECK_FALSE(store->NextAttemptAt()->has_value());
+  const int64_t a1 = Commit(*store, "app", "a1");
+  const int64_t s1 = Commit(*store, "sys", "s1");
+  const int64_t a2 = Commit(*store, "app", "a2");
+  const int64_t w1 = Commit(*store, "web", "w1");
+  const int64_t s2 = Commit(*store, "sys", "s2");
+  const int64_t a3 = Commit(*store, "app", "a3");
+  const int64_t s3 = Commit(*store, "sys", "s3");
+
+  auto all = store->DueChunks(kStartMs, 10);
+  REQUIRE(all.ok());
+  CHECK(Ids(*all) == std::vector<int64_t>{a1, s1, a2, w1, s2, a3, s3});
+  CHECK(Bodies(*all) == std::vector<std::string>{"a1", "s1", "a2", "w1", "s2", "a3", "s3"});
+  CHECK((*all)[1].chunk.stream == "sys");
+  CHECK((*all)[1].chunk.records == 3);
+  CHECK(Ids(*store->DueChunks(kStartMs, 3)) == std::vector<int64_t>{a1, s1, a2});
+  CHECK(store->DueChunks(kStartMs, 0)->empty());
+  CHECK(*store->NextAttemptAt() == std::optional<int64_t>(0));
+
+  // app's oldest waits 1 s: all of app waits. sys's second waits 0.5 s: sys's first
+  // goes, its second and third wait.
+  REQUIRE(store->ScheduleRetry(a1, kStartMs + 1000, "503 Service Unavailable").ok());
+  REQUIRE(store->ScheduleRetry(s2, kStartMs + 500, "connection reset").ok());
+  CHECK(Ids(*store->DueChunks(kStartMs, 10)) == std::vector<int64_t>{s1, w1});
+  CHECK(Ids(*store->DueChunks(kStartMs + 499, 10)) == std::vector<int64_t>{s1, w1});
+  CHECK(Ids(*store->DueChunks(kStartMs + 500, 10)) == std::vector<int64_t>{s1, w1, s2, s3});
+  CHECK(Ids(*store->DueChunks(kStartMs + 1000, 10)) ==
+        std::vector<int64_t>{a1, s1, a2, w1, s2, a3, s3});
+
+  // In flight (excluded): a due chunk does not hold its stream back, one that is not
+  // due does.
+  CHECK(Ids(*store->DueChunks(kStartMs + 1000, 10, {a1, s1})) ==
+        std::vector<int64_t>{a2, w1, s2, a3, s3});
+  CHECK(Ids(*store->DueChunks(kStartMs, 10, {a1, w1})) == std::vector<int64_t>{s1});
+  CHECK(Ids(*store->DueChunks(kStartMs + 500, 2, {s1})) == std::vector<int64_t>{w1, s2});
+
+  // NextAttemptAt: the earliest time DueChunks has something, never a chunk that is
+  // held back by an older one.
+  CHECK(*store->NextAttemptAt() == std::optional<int64_t>(0));                       // s1, w1: now
+  CHECK(*store->NextAttemptAt({s1, w1}) == std::optional<int64_t>(kStartMs + 500));  // s2
+  REQUIRE(store->ScheduleRetry(a2, kStartMs + 10, "x").ok());
+  CHECK(*store->NextAttemptAt({s1, w1, s2, s3}) == std::optional<int64_t>(kStartMs + 1000));
+  CHECK(store->DueChunks(kStartMs + 999, 10, {s1, w1, s2, s3})->empty());
+  CHECK_FALSE(store->NextAttemptAt({a1, s1, a2, w1, s2, a3, s3})->has_value());
+}
+
+TEST_CASE("DueChunks and NextAttemptAt agree with a simple model on random queues", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  std::mt19937 gen(12345);
+  struct Row {
+    int64_t id;
+    std::string stream;
+    int64_t next;
+  };
+  std::vector<Row> rows;
+  for (int i = 0; i < 60; ++i) {
+    const std::string stream = "s" + std::to_string(gen() % 4);
+    const int64_t id = Commit(*store, stream, "b" + std::to_string(i));
+    int64_t next = 0;
+    if (gen() % 3 == 0) {
+      next = kStartMs + static_cast<int64_t>(gen() % 1000);
+      REQUIRE(store->ScheduleRetry(id, next, "e").ok());
+    }
+    rows.push_back({id, stream, next});
+  }
+  for (int round = 0; round < 50; ++round) {
+    const int64_t now = kStartMs + static_cast<int64_t>(gen() % 1200) - 100;
+    std::vector<int64_t> exclude;
+    for (const Row& r : rows)
+      if (gen() % 5 == 0) exclude.push_back(r.id);
+    const size_t limit = 1 + gen() % 30;
+    const std::set<int64_t> ex(exclude.begin(), exclude.end());
+    std::map<std::string, int64_t> gate;
+    std::vector<int64_t> due;
+    std::optional<int64_t> earliest;
+    for (const Row& r : rows) {  // by id: the delivery order without splits
+      gate[r.stream] = std::max(gate[r.stream], r.next);
+      if (ex.count(r.id)) continue;
+      if (!earliest || gate[r.stream] < *earliest) earliest = gate[r.stream];
+      if (gate[r.stream] <= now && due.size() < limit) due.push_back(r.id);
+    }
+    INFO("round " << round);
+    CHECK(Ids(*store->DueChunks(now, limit, exclude)) == due);
+    CHECK(*store->NextAttemptAt(exclude) == earliest);
+    if (earliest) CHECK_FALSE(store->DueChunks(*earliest, 1, exclude)->empty());
+  }
+}
+
+TEST_CASE("Acknowledge deletes a chunk and its body, and is idempotent", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t a = Commit(*store, "app", "12345");
+  const int64_t b = Commit(*store, "app", "678");
+  CHECK(store->used_bytes() == 8);
+  REQUIRE(store->Acknowledge(a).ok());
+  CHECK(store->used_bytes() == 3);
+  CHECK(Ids(AllChunks(*store)) == std::vector<int64_t>{b});
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 1);
+  REQUIRE(store->Acknowledge(a).ok());       // again
+  REQUIRE(store->Acknowledge(b + 99).ok());  // never existed
+  CHECK(store->used_bytes() == 3);
+  REQUIRE(store->Acknowledge(b).ok());
+  CHECK(store->used_bytes() == 0);
+  CHECK(AllChunks(*store).empty());
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 0);
+  // A store that did not see the commit cannot go below zero.
+  auto other = f.Open();
+  const int64_t c = Commit(*store, "app", "9");
+  REQUIRE(other->Acknowledge(c).ok());
+  CHECK(other->used_bytes() == 0);
+  // Acknowledged ids are not reused.
+  CHECK(Commit(*store, "app", "x") > c);
+}
+
+TEST_CASE("ScheduleRetry counts attempts and records the time and the error", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t id = Commit(*store, "app", "body");
+  REQUIRE(store->ScheduleRetry(id, kStartMs + 100, "500 Internal Server Error").ok());
+  REQUIRE(store->ScheduleRetry(id, kStartMs + 300, "connection refused").ok());
+  auto chunks = AllChunks(*store);
+  REQUIRE(chunks.size() == 1);
+  CHECK(chunks[0].attempts == 2);
+  CHECK(chunks[0].next_attempt_at_ms == kStartMs + 300);
+  CHECK(chunks[0].last_error == "connection refused");
+  CHECK(chunks[0].chunk.body == "body");
+  REQUIRE(store->Acknowledge(id).ok());
+  CHECK(store->ScheduleRetry(id, 0, "x").code() == Code::kNotFound);
+}
+
+TEST_CASE("DeferAll holds every live chunk and leaves attempts alone", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t a1 = Commit(*store, "app", "a1");
+  const int64_t s1 = Commit(*store, "sys", "s1");
+  REQUIRE(store->ScheduleRetry(a1, kStartMs + 5, "503").ok());
+  REQUIRE(store->DeferAll(kStartMs + 60000, "401 Unauthorized: authentication rejected").ok());
+  for (const StoredChunk& c : AllChunks(*store)) {
+    CHECK(c.next_attempt_at_ms == kStartMs + 60000);
+    CHECK(c.last_error == "401 Unauthorized: authentication rejected");
+    CHECK(c.attempts == (c.id == a1 ? 1 : 0));
+  }
+  CHECK(store->DueChunks(kStartMs + 59999, 10)->empty());
+  CHECK(*store->NextAttemptAt() == std::optional<int64_t>(kStartMs + 60000));
+  // Chunks committed afterwards are not deferred, but wait behind their stream.
+  const int64_t a2 = Commit(*store, "app", "a2");
+  const int64_t n1 = Commit(*store, "new", "n1");
+  CHECK(Ids(*store->DueChunks(kStartMs, 10)) == std::vector<int64_t>{n1});
+  CHECK(Ids(*store->DueChunks(kStartMs + 60000, 10)) == std::vector<int64_t>{a1, s1, a2, n1});
+  REQUIRE(store->DeferAll(0, "").ok());
+  CHECK(Ids(*store->DueChunks(kStartMs, 10)) == std::vector<int64_t>{a1, s1, a2, n1});
+}
+
+TEST_CASE("MoveToDead keeps the body, the delivery state and the reason", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t a1 = Commit(*store, "app", "bad-body", kStartMs - 7);
+  const int64_t a2 = Commit(*store, "app", "good");
+  REQUIRE(store->ScheduleRetry(a1, kStartMs + 1, "500").ok());
+  f.clock.Advance(std::chrono::seconds(5));
+  const std::string reason = "400 Bad Request: {\"error\":\"mapper_parsing_exception\"}";
+  REQUIRE(store->MoveToDead(a1, reason).ok());
+  CHECK(store->used_bytes() == 12);  // dead chunks still count
+  CHECK(*store->CountDead() == 1);
+  CHECK(store->Stats()->dead_chunks == 1);
+  CHECK(Ids(*store->DueChunks(kStartMs + 10, 10)) == std::vector<int64_t>{a2});
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 1);
+
+  ChunkFilter everything;
+  everything.include_dead = true;
+  auto chunks = AllChunks(*store, everything);
+  REQUIRE(chunks.size() == 2);
+  const StoredChunk& dead = chunks[1];
+  CHECK(dead.dead);
+  CHECK(dead.id == a1);
+  CHECK(dead.chunk.body == "bad-body");
+  CHECK(dead.chunk.stream == "app");
+  CHECK(dead.chunk.created_at_ms == kStartMs - 7);
+  CHECK(dead.chunk.records == 3);
+  CHECK(dead.attempts == 1);
+  CHECK(dead.last_error == "500");
+  CHECK(dead.dead_reason == reason);
+  CHECK(dead.dead_at_ms == kStartMs + 5000);
+
+  REQUIRE(store->MoveToDead(a1, "again").ok());  // already dead: nothing changes
+  CHECK(AllChunks(*store, everything)[1].dead_reason == reason);
+  CHECK(store->MoveToDead(a2 + 99, "x").code() == Code::kNotFound);
+  CHECK(store->ScheduleRetry(a1, 0, "x").code() == Code::kNotFound);
+  REQUIRE(store->Acknowledge(a1).ok());  // not live: nothing to do
+  CHECK(*store->CountDead() == 1);
+}
+
+TEST_CASE("Split: the halves take the original's place in its stream", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t a1 = Commit(*store, "app", std::string(100, 'a'));
+  const int64_t s1 = Commit(*store, "sys", "s1");
+  const int64_t a2 = Commit(*store, "app", "a2");
+  REQUIRE(store->ScheduleRetry(a1, 0, "413 Payload Too Large").ok());
+  CHECK(store->used_bytes() == 104);
+
+  auto ids = store->Split(a1, MakeChunk("", kStartMs, "a1-x"), MakeChunk("app", kStartMs, "a1-y"));
+  INFO(ids.status().ToString());
+  REQUIRE(ids.ok());
+  const auto [x, y] = *ids;
+  CHECK(x > a2);  // new ids: new idempotency keys
+  CHECK(y > x);
+  CHECK(store->used_bytes() == 12);
+  auto due = store->DueChunks(kStartMs, 10);
+  CHECK(Bodies(*due) == std::vector<std::string>{"a1-x", "a1-y", "s1", "a2"});
+  CHECK(Ids(*due) == std::vector<int64_t>{x, y, s1, a2});
+  CHECK((*due)[0].chunk.stream == "app");
+  CHECK((*due)[0].attempts == 0);
+  CHECK((*due)[0].last_error.empty());
+
+  // Either half can be split again; the order holds.
+  auto y2 = store->Split(y, MakeChunk("", kStartMs, "a1-y1"), MakeChunk("", kStartMs, "a1-y2"));
+  REQUIRE(y2.ok());
+  auto x2 = store->Split(x, MakeChunk("", kStartMs, "a1-x1"), MakeChunk("", kStartMs, "a1-x2"));
+  REQUIRE(x2.ok());
+  const std::vector<std::string> order = {"a1-x1", "a1-x2", "a1-y1", "a1-y2", "s1", "a2"};
+  CHECK(Bodies(*store->DueChunks(kStartMs, 10)) == order);
+  CHECK(Bodies(AllChunks(*store)) == order);
+
+  // A half that is not due holds back the rest of its stream.
+  REQUIRE(store->ScheduleRetry(x2->second, kStartMs + 100, "503").ok());
+  CHECK(Bodies(*store->DueChunks(kStartMs, 10)) == std::vector<std::string>{"a1-x1", "s1"});
+
+  // The order survives a reopen.
+  store.reset();
+  store = f.Open();
+  CHECK(Bodies(AllChunks(*store)) == order);
+
+  CHECK(store->Split(a1, MakeChunk("", 0, "p"), MakeChunk("", 0, "q")).status().code() ==
+        Code::kNotFound);
+  auto wrong = store->Split(s1, MakeChunk("app", 0, "p"), MakeChunk("", 0, "q"));
+  CHECK(wrong.status().code() == Code::kInvalidArgument);
+  CHECK(Bodies(AllChunks(*store)) == order);  // nothing changed
+}
+
+TEST_CASE("Split works 62 levels deep from one chunk, then refuses", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  int64_t first = Commit(*store, "app", "first");
+  const int64_t later = Commit(*store, "app", "later");
+  std::vector<std::string> expected = {"later"};
+  for (int level = 1; level <= 62; ++level) {
+    const std::string second = "h" + std::to_string(level);
+    auto ids = store->Split(first, MakeChunk("", 0, "first"), MakeChunk("", 0, second));
+    INFO("level " << level << ": " << ids.status().ToString());
+    REQUIRE(ids.ok());
+    first = ids->first;
+    expected.insert(expected.begin(), second);
+  }
+  expected.insert(expected.begin(), "first");
+  auto too_deep = store->Split(first, MakeChunk("", 0, "p"), MakeChunk("", 0, "q"));
+  CHECK(too_deep.status().code() == Code::kInvalidArgument);
+  CHECK(too_deep.status().message().find("split too many times") != std::string::npos);
+  CHECK(Bodies(AllChunks(*store)) == expected);
+  CHECK(AllChunks(*store).back().id == later);
+}
+
+TEST_CASE("a delivery write on a full disk is kUnavailable and changes nothing", "[buffer]") {
+  Fixture f;
+  auto o = f.Options();
+  o.max_pages = 64;  // 256 KiB
+  auto store = f.Open(o);
+  std::vector<int64_t> ids;
+  for (uint32_t i = 0; i < 20; ++i) {
+    auto r = store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, i)), {}, {}});
+    if (!r.ok()) break;
+    ids.push_back(*r);
+  }
+  REQUIRE(ids.size() >= 2);
+  const uint64_t used = store->used_bytes();
+  auto split = store->Split(ids[0], MakeChunk("", 0, RandomBytes(60000, 50)),
+                            MakeChunk("", 0, RandomBytes(60000, 51)));
+  REQUIRE_FALSE(split.ok());
+  CHECK(split.status().code() == Code::kUnavailable);
+  CHECK(split.status().message().find("disk full") != std::string::npos);
+  CHECK(store->used_bytes() == used);
+  CHECK(Ids(AllChunks(*store)) == ids);
+  // Acknowledging makes room again.
+  REQUIRE(store->Acknowledge(ids[0]).ok());
+  REQUIRE(store->Acknowledge(ids[1]).ok());
+  CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}}).ok());
+}
+
+TEST_CASE("a pipeline store commits while a shipper store on the same file delivers", "[buffer]") {
+  Fixture f;
+  auto writer = f.Open();
+  auto shipper = f.Open();
+  constexpr int kChunks = 300;
+  const char* streams[] = {"app", "sys", "web"};
+  std::atomic<bool> writing{true};
+  std::atomic<int> acknowledged{0};
+  std::string writer_error;
+  std::thread pipeline([&] {
+    for (int i = 0; i < kChunks && writer_error.empty(); ++i) {
+      // Half-way, wait for the shipper to have delivered something: the rest is
+      // committed while it acknowledges.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (i == kChunks / 2 && acknowledged == 0 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::yield();
+      const std::string stream = streams[i % 3];
+      auto r = writer->Commit({MakeChunk(stream, kStartMs, stream + "-" + std::to_string(i)),
+                               {MakeCheckpoint(stream, 1, static_cast<uint64_t>(i))},
+                               {}});
+      if (!r.ok()) writer_error = r.status().ToString();
+    }
+    writing = false;
+  });
+  // The shipper: fetch what is due, fail every 7th chunk once (due again at once, so
+  // the rest of its stream waits for the next round), split one, acknowledge the rest.
+  std::map<std::string, std::vector<std::string>> delivered;
+  std::string split_body;
+  std::string shipper_error;
+  std::set<int64_t> retried;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (shipper_error.empty() && std::chrono::steady_clock::now() < deadline) {
+    const bool writer_done = !writing;
+    auto due = shipper->DueChunks(kStartMs, 8);
+    if (!due.ok()) {
+      shipper_error = due.status().ToString();
+      break;
+    }
+    if (due->empty()) {
+      if (writer_done) break;
+      std::this_thread::yield();
+      continue;
+    }
+    std::set<std::string> stalled;
+    for (const StoredChunk& c : *due) {
+      if (stalled.count(c.chunk.stream)) continue;
+      Status st;
+      if (c.id % 7 == 0 && retried.insert(c.id).second) {
+        st = shipper->ScheduleRetry(c.id, 0, "503");
+        stalled.insert(c.chunk.stream);
+      } else if (split_body.empty() && c.id % 5 == 0) {
+        split_body = c.chunk.body;
+        st = shipper
+                 ->Split(c.id, MakeChunk("", 0, c.chunk.body + "/1"),
+                         MakeChunk("", 0, c.chunk.body + "/2"))
+                 .status();
+        stalled.insert(c.chunk.stream);
+      } else {
+        delivered[c.chunk.stream].push_back(c.chunk.body);
+        st = shipper->Acknowledge(c.id);
+        ++acknowledged;
+      }
+      if (!st.ok()) {
+        shipper_error = st.ToString();
+        break;
+      }
+    }
+  }
+  pipeline.join();
+  INFO(writer_error);
+  INFO(shipper_error);
+  REQUIRE(writer_error.empty());
+  REQUIRE(shipper_error.empty());
+  REQUIRE_FALSE(split_body.empty());
+  CHECK(retried.size() > 10);
+  // Every stream arrived whole, once, in commit order, the split chunk as its halves.
+  std::map<std::string, std::vector<std::string>> expected;
+  for (int i = 0; i < kChunks; ++i) {
+    const std::string stream = streams[i % 3];
+    const std::string body = stream + "-" + std::to_string(i);
+    if (body == split_body) {
+      expected[stream].push_back(body + "/1");
+      expected[stream].push_back(body + "/2");
+    } else {
+      expected[stream].push_back(body);
+    }
+  }
+  CHECK(delivered == expected);
+  REQUIRE(writer->RefreshUsage().ok());  // sees the shipper's acknowledgements
+  CHECK(writer->used_bytes() == 0);
+  CHECK(writer->Stats()->chunks == 0);
+  CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 0);
+  CHECK(writer->LoadCheckpoints()->size() == 3);
+}
+
+// ---- Ids and schema versions ----
+
+TEST_CASE("a new file starts its chunk ids at its creation time in ms * 1000", "[buffer]") {
+  Fixture f;
+  int64_t last_old = 0;
+  {
+    auto store = f.Open();
+    CHECK(Commit(*store, "app", "one") == kStartMs * 1000 + 1);
+    for (int i = 0; i < 50; ++i) last_old = Commit(*store, "app", "more");
+  }
+  // The file is lost to corruption a second later: the fresh one's ids are beyond
+  // every id of the old one, so no idempotency key repeats.
+  f.clock.Advance(std::chrono::seconds(1));
+  f.dir.Write("buffer.db", RandomBytes(4096, 3));
+  fs::remove(f.dir.path() / "buffer.db-wal");
+  fs::remove(f.dir.path() / "buffer.db-shm");
+  auto store = f.Open();
+  REQUIRE(store->quarantined());
+  const int64_t first_new = Commit(*store, "app", "after");
+  CHECK(first_new == (kStartMs + 1000) * 1000 + 1);
+  CHECK(first_new > last_old);
+}
+
+namespace {
+
+// A buffer.db as outpost 0.x (schema version 1) left it: built with the released v1
+// step, never to be edited.
+void WriteVersion1File(const fs::path& file) {
+  Result<Db> db = Db::Open(file, {});
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL").ok());
+  REQUIRE(db->Exec(buffer_schema::kMigrations[0].sql).ok());
+  REQUIRE(db->Exec("INSERT INTO state VALUES ('schema_version', '1'), ('agent_id', 'a-1')").ok());
+}
+
+void AddVersion1Chunk(Db& db, const std::string& stream, const std::string& body,
+                      int64_t attempts = 0, int64_t next = 0, const std::string& error = "") {
+  auto st = db.Prepare(
+      "INSERT INTO chunks (stream, created_at, records, raw_bytes, stored_bytes, codec, format, "
+      "attempts, next_attempt_at, last_error, body) VALUES (?1, ?2, 2, 40, ?3, 'zstd', "
+      "'ndjson', ?4, ?5, ?6, ?7)");
+  REQUIRE(st.ok());
+  REQUIRE(st->BindText(1, stream).ok());
+  REQUIRE(st->BindInt64(2, kStartMs - 1000).ok());
+  REQUIRE(st->BindInt64(3, static_cast<int64_t>(body.size())).ok());
+  REQUIRE(st->BindInt64(4, attempts).ok());
+  REQUIRE(st->BindInt64(5, next).ok());
+  REQUIRE(st->BindText(6, error).ok());
+  REQUIRE(st->BindBlob(7, body).ok());
+  REQUIRE(st->StepDone().ok());
+}
+
+}  // namespace
+
+TEST_CASE("a version 1 file is migrated to version 2 and keeps everything", "[buffer]") {
+  Fixture f;
+  WriteVersion1File(f.file);
+  {
+    Db db = OtherConnection(f.file);
+    AddVersion1Chunk(db, "app", "app-1");                                                 // id 1
+    AddVersion1Chunk(db, "sys", "sys-1", 2, kStartMs + 5000, "503 Service Unavailable");  // 2
+    AddVersion1Chunk(db, "app", "app-2");                                                 // id 3
+    AddVersion1Chunk(db, "app", "dead");                                                  // id 4
+    AddVersion1Chunk(db, "app", "sent");                                                  // id 5
+    REQUIRE(db.Exec("INSERT INTO dead_chunks SELECT id, stream, created_at, records, raw_bytes, "
+                    "stored_bytes, codec, format, attempts, next_attempt_at, last_error, "
+                    "'400 Bad Request', 77, body FROM chunks WHERE id = 4; "
+                    "DELETE FROM chunks WHERE id IN (4, 5)")
+                .ok());
+    REQUIRE(db.Exec("INSERT INTO checkpoints (source, device, inode, \"offset\") "
+                    "VALUES ('app', 1, 2, 300)")
+                .ok());
+  }
+  // Not migrated by a reader.
+  auto ro = f.Options();
+  ro.read_only = true;
+  auto reader = BufferStore::Open(ro, f.clock, Logger::Discard());
+  REQUIRE_FALSE(reader.ok());
+  CHECK(reader.status().message().find("run the agent once to migrate it") != std::string::npos);
+
+  CapturingSink sink;
+  Logger logger(&sink, &f.clock, LogLevel::kInfo);
+  auto opened = BufferStore::Open(f.Options(), f.clock, logger);
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  auto& store = *opened;
+  REQUIRE(sink.lines.size() == 1);
+  CHECK(sink.lines[0].find("migrated") != std::string::npos);
+  CHECK(sink.lines[0].find("from schema version 1 to 2") != std::string::npos);
+  CHECK(store->Stats()->schema_version == 2);
+  CHECK(store->used_bytes() == 5 + 5 + 5 + 4);
+
+  ChunkFilter everything;
+  everything.include_dead = true;
+  auto chunks = AllChunks(*store, everything);
+  REQUIRE(chunks.size() == 4);
+  CHECK(Ids(chunks) == std::vector<int64_t>{1, 2, 3, 4});
+  CHECK(Bodies(chunks) == std::vector<std::string>{"app-1", "sys-1", "app-2", "dead"});
+  CHECK(chunks[1].attempts == 2);
+  CHECK(chunks[1].next_attempt_at_ms == kStartMs + 5000);
+  CHECK(chunks[1].last_error == "503 Service Unavailable");
+  CHECK(chunks[0].chunk.created_at_ms == kStartMs - 1000);
+  CHECK(chunks[0].chunk.raw_bytes == 40);
+  CHECK(chunks[3].dead);
+  CHECK(chunks[3].dead_reason == "400 Bad Request");
+  CHECK(chunks[3].dead_at_ms == 77);
+  CHECK((*store->LoadCheckpoints("app"))[0].offset == 300);
+  CHECK(*store->GetState("agent_id") == std::optional<std::string>("a-1"));
+
+  // Delivery works on the migrated rows: sys waits for its retry, app flows.
+  CHECK(Ids(*store->DueChunks(kStartMs, 10)) == std::vector<int64_t>{1, 3});
+  CHECK(*store->NextAttemptAt({1, 3}) == std::optional<int64_t>(kStartMs + 5000));
+  // The id sequence went along: 5 was used (and sent), so the next chunk is 6.
+  CHECK(Commit(*store, "app", "new") == 6);
+  {
+    Db db = OtherConnection(f.file);
+    CHECK(QueryOne(db, "SELECT count(*) FROM chunks WHERE seq = id AND sub = 0") == 4);
+    CHECK(QueryOne(db,
+                   "SELECT count(*) FROM sqlite_master WHERE name IN ('chunks_v2', "
+                   "'chunks_stream_id')") == 0);
+    CHECK(QueryOne(db,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                   "('chunks_order', 'chunks_stream_order')") == 2);
+    CHECK(QueryOne(db, "SELECT count(*) FROM sqlite_sequence") == 1);
+  }
+  store.reset();
+  // Reopening migrates nothing more.
+  CapturingSink quiet;
+  Logger quiet_logger(&quiet, &f.clock, LogLevel::kInfo);
+  auto again = BufferStore::Open(f.Options(), f.clock, quiet_logger);
+  REQUIRE(again.ok());
+  CHECK(quiet.lines.empty());
+  CHECK(AllChunks(**again).size() == 4);
+}
+
+TEST_CASE("a version 1 file that never had a chunk gets a time-based id start", "[buffer]") {
+  Fixture f;
+  WriteVersion1File(f.file);
+  auto store = f.Open();
+  CHECK(Commit(*store, "app", "first") == kStartMs * 1000 + 1);
+}
+
+TEST_CASE("a migration that fails leaves the version 1 file as it was", "[buffer]") {
+  Fixture f;
+  WriteVersion1File(f.file);
+  {
+    Db db = OtherConnection(f.file);
+    AddVersion1Chunk(db, "app", "app-1");
+    // Step 2 creates chunk_bodies: a table of that name makes it fail half-way.
+    REQUIRE(db.Exec("CREATE TABLE chunk_bodies (x)").ok());
+  }
+  auto r = BufferStore::Open(f.Options(), f.clock, Logger::Discard());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("schema step to version 2") != std::string::npos);
+  Db db = OtherConnection(f.file);
+  CHECK(QueryOne(db, "SELECT value FROM state WHERE key = 'schema_version'") == 1);
+  CHECK(QueryOne(db, "SELECT length(body) FROM chunks WHERE id = 1") == 5);
+  CHECK(QueryOne(db, "SELECT count(*) FROM sqlite_master WHERE name = 'chunks_v2'") == 0);
+  CHECK(QueryOne(db, "SELECT seq FROM sqlite_sequence WHERE name = 'chunks'") == 1);
 }
 
 }  // namespace outpost
