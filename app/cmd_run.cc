@@ -1,4 +1,5 @@
 // `outpost run`: the agent in the foreground (also what a service runs).
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "outpost/platform/process_lock.h"
 #include "outpost/platform/signals.h"
 #include "outpost/platform/system.h"
+#include "shipping.h"
 #include "util/build_info.h"
 
 namespace outpost::app {
@@ -92,7 +94,32 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   id.pid = platform::ProcessId();
   Pipeline pipeline(config, id, **store, *watcher, cli.clock(), cli.logger());
 
+  // The uploader, when there is an [output]: its own thread and buffer.db connection.
+  std::unique_ptr<Shipping> shipping;
+  if (config.output) {
+    Result<std::unique_ptr<Shipping>> sh = SetUpShipping(cli, config, id.agent_id, id.host);
+    if (!sh.ok()) {
+      std::fprintf(stderr, "outpost: [output]: %s\n", sh.status().message().c_str());
+      return sh.status().code() == Code::kUnsupported ||
+                     sh.status().code() == Code::kInvalidArgument
+                 ? kExitUsage
+                 : kExitRuntime;
+    }
+    shipping = std::move(sh).value();
+    Shipper* shipper = shipping->shipper.get();
+    pipeline.set_on_commit([shipper] { shipper->Wake(); });
+  } else {
+    log.Info("no [output]: records stay in buffer.db (see outpost buffer export)");
+  }
+
   platform::InstallStopHandlers(watcher.get());
+  std::atomic<bool> stop_shipping{false};
+  std::thread ship_thread;
+  if (shipping && !opts.once) {
+    ship_thread = std::thread([&] {
+      shipping->shipper->Run([&] { return stop_shipping.load() || platform::StopRequested(); });
+    });
+  }
   Status st = pipeline.Start();
   if (st.ok()) {
     if (opts.once) {
@@ -103,20 +130,48 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
       st = pipeline.Run([] { return platform::StopRequested(); });
     }
   }
+  if (ship_thread.joinable()) {
+    stop_shipping = true;
+    shipping->shipper->Wake();
+    ship_thread.join();
+  }
+  // --once ships everything buffered and succeeds only when the buffer is empty.
+  Status ship_status;
+  if (st.ok() && shipping && opts.once) {
+    ship_status = shipping->shipper->Drain(
+        std::chrono::seconds(10), [] { return platform::StopRequested(); }, nullptr);
+  }
   platform::RemoveStopHandlers();
   if (!st.ok()) {
     std::fprintf(stderr, "outpost: %s\n", st.message().c_str());
     return kExitRuntime;
   }
+  if (!ship_status.ok()) {
+    std::fprintf(stderr, "outpost: not everything was shipped: %s\n",
+                 ship_status.message().c_str());
+    return kExitRuntime;
+  }
+  const ShipStats shipped = shipping ? shipping->shipper->stats() : ShipStats{};
   if (opts.json) {
-    PrintJson({{"records", pipeline.records_committed()},
-               {"chunks", pipeline.chunks_committed()},
-               {"buffer", bo.file.string()}});
+    nlohmann::json j = {{"records", pipeline.records_committed()},
+                        {"chunks", pipeline.chunks_committed()},
+                        {"buffer", bo.file.string()}};
+    if (shipping)
+      j["shipped"] = {{"endpoint", shipped.endpoint},  {"records", shipped.records_sent},
+                      {"chunks", shipped.chunks_sent}, {"bytes", shipped.bytes_sent},
+                      {"retries", shipped.retries},    {"dead", shipped.dead}};
+    PrintJson(j);
   } else if (opts.once) {
     std::printf("committed %llu records in %llu chunks to %s\n",
                 static_cast<unsigned long long>(pipeline.records_committed()),
                 static_cast<unsigned long long>(pipeline.chunks_committed()),
                 bo.file.string().c_str());
+    if (shipping)
+      std::printf("shipped %llu records in %llu chunks to %s (%llu retries, %llu dead)\n",
+                  static_cast<unsigned long long>(shipped.records_sent),
+                  static_cast<unsigned long long>(shipped.chunks_sent), shipped.endpoint.c_str(),
+                  static_cast<unsigned long long>(shipped.retries),
+                  static_cast<unsigned long long>(shipped.dead));
   } else {
     log.Info("stopped: " + std::to_string(pipeline.records_committed()) +
              " records committed in this run");

@@ -8,6 +8,7 @@
 #include "collect/pipeline.h"
 #include "outpost/platform/file_system.h"
 #include "outpost/platform/process_lock.h"
+#include "ship/shipper.h"
 #include "util/units.h"
 
 namespace outpost::app {
@@ -173,6 +174,20 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   out["agent"]["agent_id"] = agent.value("agent_id", "");
   out["agent"]["started_at_ms"] = agent.value("started_at_ms", int64_t{0});
   out["agent"]["status_updated_at_ms"] = agent.value("updated_at_ms", int64_t{0});
+  // The uploader's own report (ship.status), when there is an [output].
+  if (config.output) {
+    nlohmann::json ship = nlohmann::json::object();
+    if (Result<std::optional<std::string>> st = db.GetState(kShipStatusKey);
+        st.ok() && st->has_value()) {
+      ship = nlohmann::json::parse(**st, nullptr, /*allow_exceptions=*/false);
+      if (ship.is_discarded()) ship = nlohmann::json::object();
+    }
+    ship["endpoint"] = config.output->endpoint;
+    if (ship.value("auth_rejected", false)) attention = true;
+    out["output"] = ship;
+  } else {
+    out["output"] = nullptr;
+  }
   out["attention"] = attention;
   if (opts.json) {
     PrintJson(out);
@@ -219,6 +234,33 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     }
     for (const auto& p : js["problems"])
       if (p.is_object()) std::printf("  ! %s\n", p.value("message", "").c_str());
+  }
+  if (out["output"].is_null()) {
+    std::printf("output   none: records stay in buffer.db ([output] not configured)\n");
+  } else {
+    const nlohmann::json& o = out["output"];
+    std::printf("output   %s: %llu chunks, %llu records, %s sent; %llu retries, %llu dead\n",
+                o.value("endpoint", "").c_str(),
+                static_cast<unsigned long long>(o.value("chunks_sent", uint64_t{0})),
+                static_cast<unsigned long long>(o.value("records_sent", uint64_t{0})),
+                FormatSize(o.value("bytes_sent", uint64_t{0})).c_str(),
+                static_cast<unsigned long long>(o.value("retries", uint64_t{0})),
+                static_cast<unsigned long long>(o.value("dead", uint64_t{0})));
+    std::printf("         last success %s",
+                Ago(o.value("last_success_ms", int64_t{0}), now_ms).c_str());
+    const int64_t next = o.value("next_attempt_ms", int64_t{0});
+    if (next > now_ms)
+      std::printf(", next attempt in %s",
+                  FormatDuration(std::chrono::milliseconds(next - now_ms)).c_str());
+    std::printf("\n");
+    if (o.value("auth_rejected", false))
+      std::printf(
+          "AUTH     authentication rejected by the endpoint: chunks are kept; fix "
+          "output.token / token_file / client_cert\n");
+    if (!o.value("last_error", "").empty())
+      std::printf("         last upload error (%s): %s\n",
+                  Ago(o.value("last_error_ms", int64_t{0}), now_ms).c_str(),
+                  o.value("last_error", "").c_str());
   }
   const std::string last_error = out["last_error"].get<std::string>();
   if (!last_error.empty()) std::printf("last error: %s\n", last_error.c_str());

@@ -8,11 +8,26 @@
 #      rotated (rename + create), wait until `status --json` shows no lag, stop it
 #      with SIGTERM, and show `status`, `buffer stats` and the first records of
 #      `buffer export`; finally check that every record arrived exactly once.
-# Later work adds upload (tail -> buffer -> upload).
+#   3. upload: a throwaway CA and the development HTTPS receiver on 127.0.0.1, an
+#      [output] with a token, `run --once` ships everything buffered with certificate
+#      verification; then `status` and what the receiver stored.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# What the demo itself runs besides the build: python3 (JSON checks, the receiver),
+# openssl (the throwaway CA), curl, and a zstd decoder for the receiver.
+tools=(python3 openssl curl python3-zstandard zstd)
+missing=()
+for p in "${tools[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=(); [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+fi
 prefix=$(scripts/deps.sh linux | tail -n 1)
 OUTPOST_DEPS_PREFIX="$prefix" cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" 2>&1 | grep -E "warning|error|outpost binary" || true
@@ -21,8 +36,10 @@ bin="$root/build/release/app/outpost"
 
 work=$(mktemp -d /tmp/outpost-demo.XXXXXX)
 agent_pid=
+receiver_pid=
 cleanup() {
   if [[ -n "$agent_pid" ]]; then kill "$agent_pid" 2>/dev/null || true; fi
+  if [[ -n "$receiver_pid" ]]; then kill "$receiver_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -199,5 +216,41 @@ seqs = [int(re.search(r"seq=(\d+) ", r["message"]).group(1)) for r in records]
 missing = sorted(set(range(1, 4001)) - set(seqs))
 doubled = len(seqs) - len(set(seqs))
 print("\n# %d records exported; seq=1..4000: %d missing, %d doubled" % (len(records), len(missing), doubled))
+sys.exit(0 if not missing and not doubled else 1)
+PY
+
+# ---------------------------------------------------------------------------------------
+# Upload: the buffer shipped over HTTPS to a local receiver, certificate checked.
+printf '\n# upload: a throwaway CA and the development receiver on 127.0.0.1\n'
+run scripts/make-test-ca.sh "$demo/ca" >/dev/null
+python3 scripts/dev-receiver.py --tls-dir "$demo/ca" --port 0 --port-file "$demo/recv.port" \
+  --store "$demo/received" --token demo-token 2>"$demo/receiver.log" &
+receiver_pid=$!
+for _ in $(seq 1 100); do [[ -s "$demo/recv.port" ]] && break; sleep 0.1; done
+port=$(cat "$demo/recv.port")
+cat >>"$cfg" <<TOML
+
+[output]
+endpoint = "https://127.0.0.1:$port/ingest"
+token = "demo-token"
+ca_file = "$demo/ca/ca.pem"
+TOML
+chmod 600 "$cfg"
+printf '\n# [output] added to %s:\n' "$cfg"
+tail -n 5 "$cfg" | sed 's/token = .*/token = "***"/'
+op run --once
+op status || echo "(exit status $?)"
+printf '\n# what the receiver stored (decompressed NDJSON, de-duplicated by Idempotency-Key):\n'
+curl -s --cacert "$demo/ca/ca.pem" "https://127.0.0.1:$port/_stats"
+echo
+python3 - "$demo/received" <<'PY'
+import glob, json, re, sys
+seqs = []
+for path in sorted(glob.glob(sys.argv[1] + "/*.ndjson")):
+    for line in open(path, encoding="utf-8"):
+        seqs.append(int(re.search(r"seq=(\d+) ", json.loads(line)["message"]).group(1)))
+missing = sorted(set(range(1, 4001)) - set(seqs))
+doubled = len(seqs) - len(set(seqs))
+print("# %d records received; seq=1..4000: %d missing, %d doubled" % (len(seqs), len(missing), doubled))
 sys.exit(0 if not missing and not doubled else 1)
 PY

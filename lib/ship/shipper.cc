@@ -1,0 +1,376 @@
+// The delivery rules; see shipper.h.
+#include "ship/shipper.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chunk/zstd_codec.h"
+#include "util/backoff.h"
+#include "util/units.h"
+
+namespace outpost {
+namespace {
+
+constexpr Duration kStatsInterval = std::chrono::seconds(2);
+// Longest sleep with nothing due: new chunks wake the shipper anyway.
+constexpr Duration kIdleWait = std::chrono::seconds(60);
+// Longest sleep with requests in flight (the transport returns as soon as one ends).
+constexpr Duration kBusyWait = std::chrono::seconds(1);
+
+bool Retryable(int status) {
+  return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+std::string Printable(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7F ? c : ' ');
+  }
+  return out;
+}
+
+}  // namespace
+
+Shipper::Shipper(const OutputConfig& config, BufferStore& store, HttpTransport& transport,
+                 Output& output, const Clock& clock, const Logger& logger, uint64_t seed)
+    : config_(config),
+      store_(store),
+      transport_(transport),
+      output_(output),
+      clock_(clock),
+      log_(logger, "ship"),
+      rng_(seed) {
+  stats_.endpoint = config.endpoint;
+}
+
+int64_t Shipper::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+      .count();
+}
+
+void Shipper::Wake() { transport_.Wake(); }
+
+ShipStats Shipper::stats() const {
+  std::lock_guard<std::mutex> lk(stats_mu_);
+  return stats_;
+}
+
+void Shipper::SubmitDue() {
+  while (transport_.CanSubmit()) {
+    std::vector<int64_t> busy;
+    for (const auto& [id, f] : in_flight_) busy.push_back(id);
+    const size_t room = config_.max_in_flight > 0
+                            ? static_cast<size_t>(config_.max_in_flight) - in_flight_.size()
+                            : 1;
+    Result<std::vector<StoredChunk>> due = store_.DueChunks(NowMs(), room, busy);
+    if (!due.ok()) {
+      Error("cannot read buffer.db: " + due.status().message(), 0);
+      return;
+    }
+    if (due->empty()) return;
+    // A stream whose chunk was just split or dead-lettered sends nothing more from this
+    // batch: the halves come first, at the next look.
+    std::vector<std::string> held;
+    auto is_held = [&](const std::string& stream) {
+      return std::find(held.begin(), held.end(), stream) != held.end();
+    };
+    bool changed = false;
+    for (StoredChunk& c : *due) {
+      if (is_held(c.chunk.stream)) continue;
+      if (c.chunk.body.size() > config_.max_request_bytes && c.chunk.records > 1) {
+        SplitChunk(c, "larger than output.max_request_bytes (" +
+                          FormatSize(config_.max_request_bytes) + ")");
+        held.push_back(c.chunk.stream);
+        changed = true;
+        continue;
+      }
+      Result<HttpRequest> req = output_.Encode(c);
+      if (!req.ok()) {
+        Dead(c, "cannot be encoded for the " + std::string(output_.name()) +
+                    " output: " + req.status().message());
+        held.push_back(c.chunk.stream);
+        changed = true;
+        continue;
+      }
+      const size_t bytes = req->body.size();
+      const int64_t id = c.id;
+      transport_.Submit(std::move(req).value());
+      in_flight_[id] = InFlight{std::move(c), bytes};
+      if (!transport_.CanSubmit()) return;
+    }
+    if (!changed) return;  // nothing new can be due before the next answer
+  }
+}
+
+// At the first step: when the previous run stopped with the endpoint refusing the
+// credentials, every chunk is still deferred by up to retry.max (minutes). A restart is
+// how a fixed token, token_file or client certificate takes effect, so try again now
+// rather than make `run --once` fail on the old deferral.
+void Shipper::Resume() {
+  resumed_ = true;
+  Result<std::optional<std::string>> saved = store_.GetState(kShipStatusKey);
+  if (!saved.ok() || !saved->has_value()) return;
+  const nlohmann::json j = nlohmann::json::parse(**saved, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.value("auth_rejected", false)) return;
+  Status st = store_.DeferAll(NowMs(), j.value("last_error", std::string()));
+  if (!st.ok()) {
+    log_.Warn("cannot reschedule the chunks deferred by the last authentication failure: " +
+              st.message());
+    return;
+  }
+  log_.Info("the endpoint rejected the credentials before this start; trying again now");
+}
+
+void Shipper::Step(Duration max_wait) {
+  if (!resumed_) Resume();
+  SubmitDue();
+  Duration wait = max_wait;
+  if (in_flight_.empty()) {
+    Result<std::optional<int64_t>> next = store_.NextAttemptAt();
+    if (next.ok() && next->has_value()) {
+      const int64_t until = **next - NowMs();
+      wait = std::min(wait, Duration(std::max<int64_t>(until, 0)));
+    }
+  } else {
+    wait = std::min(wait, kBusyWait);
+  }
+  for (const HttpResponse& r : transport_.Poll(wait)) Handle(r);
+  SaveStats(false);
+}
+
+void Shipper::Handle(const HttpResponse& r) {
+  auto it = in_flight_.find(static_cast<int64_t>(r.tag));
+  if (it == in_flight_.end()) return;
+  InFlight f = std::move(it->second);
+  in_flight_.erase(it);
+  const StoredChunk& c = f.chunk;
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    stats_.last_status = r.status;
+  }
+  stats_dirty_ = true;
+  if (r.status >= 200 && r.status < 300) {
+    Status st = store_.Acknowledge(c.id);
+    if (!st.ok())
+      log_.Warn("chunk " + std::to_string(c.id) +
+                " was delivered but could not be "
+                "deleted (" +
+                st.message() + "); it will be sent again");
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    ++stats_.chunks_sent;
+    stats_.records_sent += c.chunk.records;
+    stats_.bytes_sent += f.body_bytes;
+    stats_.last_success_ms = NowMs();
+    if (stats_.auth_rejected) log_.Info("the endpoint accepts the credentials again");
+    stats_.auth_rejected = false;
+    auth_failures_ = 0;
+    return;
+  }
+  const std::string answer =
+      r.status == 0 ? r.error
+                    : "HTTP " + std::to_string(r.status) +
+                          (r.body_head.empty() ? "" : ": " + Printable(r.body_head, 200));
+  if (r.status == 401 || r.status == 403) {
+    // Keep everything and wait long: a wrong token must never become data loss.
+    const Duration wait =
+        FullJitterBackoff(auth_failures_++, config_.retry.max / 2, config_.retry.max, rng_) +
+        config_.retry.max / 2;
+    Status st = store_.DeferAll(NowMs() + wait.count(), answer);
+    if (!st.ok()) log_.Warn("cannot defer chunks: " + st.message());
+    {
+      std::lock_guard<std::mutex> lk(stats_mu_);
+      stats_.auth_rejected = true;
+      stats_.next_attempt_ms = NowMs() + wait.count();
+    }
+    Error("authentication rejected by " + config_.endpoint + " (" + answer +
+              "): every chunk is kept; next attempt in " + FormatDuration(wait),
+          r.status);
+    return;
+  }
+  if (r.status == 413) {
+    SplitChunk(c, "the endpoint refused it as too large (HTTP 413)");
+    return;
+  }
+  if (Retryable(r.status)) {
+    Retry(f, r, answer);
+    return;
+  }
+  Dead(c, answer);
+}
+
+void Shipper::Retry(const InFlight& f, const HttpResponse& r, const std::string& why) {
+  Duration wait =
+      FullJitterBackoff(f.chunk.attempts, config_.retry.initial, config_.retry.max, rng_);
+  if (!r.retry_after.empty()) {
+    if (std::optional<Duration> ra = ParseRetryAfter(r.retry_after, clock_.Now()))
+      wait = std::max(wait, *ra);
+  }
+  const int64_t at = NowMs() + wait.count();
+  Status st = store_.ScheduleRetry(f.chunk.id, at, why);
+  if (!st.ok()) log_.Warn("cannot schedule a retry: " + st.message());
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    ++stats_.retries;
+    if (stats_.next_attempt_ms == 0 || at < stats_.next_attempt_ms) stats_.next_attempt_ms = at;
+  }
+  Error("chunk " + std::to_string(f.chunk.id) + " not delivered (" + why + "); retry in " +
+            FormatDuration(wait),
+        r.status);
+}
+
+void Shipper::SplitChunk(const StoredChunk& c, const std::string& why) {
+  if (c.chunk.records < 2) {
+    Dead(c, why + "; a single record cannot be split");
+    return;
+  }
+  Result<std::string> raw = ZstdDecompress(c.chunk.body, c.chunk.raw_bytes + 1024);
+  if (!raw.ok()) {
+    Dead(c, "cannot be split: " + raw.status().message());
+    return;
+  }
+  // The middle line boundary by record count.
+  const uint64_t half = c.chunk.records / 2;
+  size_t cut = 0;
+  for (uint64_t n = 0; n < half; ++n) {
+    const size_t nl = raw->find('\n', cut);
+    if (nl == std::string::npos) break;
+    cut = nl + 1;
+  }
+  if (cut == 0 || cut >= raw->size()) {
+    Dead(c, why + "; its records could not be told apart");
+    return;
+  }
+  ZstdCompressor z(3);
+  auto make = [&](std::string_view part, uint64_t records) -> Result<SealedChunk> {
+    Result<std::string> body = z.Compress(part);
+    if (!body.ok()) return body.status();
+    SealedChunk s = c.chunk;
+    s.records = records;
+    s.raw_bytes = part.size();
+    s.body = std::move(body).value();
+    return s;
+  };
+  Result<SealedChunk> a = make(std::string_view(*raw).substr(0, cut), half);
+  Result<SealedChunk> b = make(std::string_view(*raw).substr(cut), c.chunk.records - half);
+  if (!a.ok() || !b.ok()) {
+    log_.Warn("cannot split chunk " + std::to_string(c.id) + "; it will be retried as is");
+    return;
+  }
+  Result<std::pair<int64_t, int64_t>> ids = store_.Split(c.id, std::move(*a), std::move(*b));
+  if (!ids.ok()) {
+    log_.Warn("cannot split chunk " + std::to_string(c.id) + ": " + ids.status().message());
+    return;
+  }
+  log_.Info("chunk " + std::to_string(c.id) + " (" + std::to_string(c.chunk.records) +
+            " records) split into " + std::to_string(ids->first) + " and " +
+            std::to_string(ids->second) + ": " + why);
+  std::lock_guard<std::mutex> lk(stats_mu_);
+  ++stats_.splits;
+}
+
+void Shipper::Dead(const StoredChunk& c, const std::string& reason) {
+  Status st = store_.MoveToDead(c.id, reason);
+  if (!st.ok()) {
+    log_.Warn("cannot move chunk " + std::to_string(c.id) + " to dead_chunks: " + st.message());
+    return;
+  }
+  log_.Error("chunk " + std::to_string(c.id) + " (" + c.chunk.stream + ", " +
+             std::to_string(c.chunk.records) + " records) refused for good: " + reason +
+             "; kept in dead_chunks (outpost buffer export --dead)");
+  std::lock_guard<std::mutex> lk(stats_mu_);
+  ++stats_.dead;
+}
+
+void Shipper::Error(const std::string& message, int status) {
+  bool changed = false;
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    changed = stats_.last_error != message;
+    stats_.last_error = message;
+    stats_.last_error_ms = NowMs();
+    stats_.last_status = status;
+  }
+  stats_dirty_ = true;
+  if (changed) log_.Warn(message);
+}
+
+void Shipper::SaveStats(bool force) {
+  const MonoTime now = clock_.Monotonic();
+  if (!force && (!stats_dirty_ || now < next_save_)) return;
+  const ShipStats s = stats();
+  nlohmann::json j = {{"endpoint", s.endpoint},
+                      {"chunks_sent", s.chunks_sent},
+                      {"records_sent", s.records_sent},
+                      {"bytes_sent", s.bytes_sent},
+                      {"retries", s.retries},
+                      {"dead", s.dead},
+                      {"splits", s.splits},
+                      {"last_success_ms", s.last_success_ms},
+                      {"last_status", s.last_status},
+                      {"last_error", s.last_error},
+                      {"last_error_ms", s.last_error_ms},
+                      {"auth_rejected", s.auth_rejected},
+                      {"next_attempt_ms", s.next_attempt_ms},
+                      {"updated_at_ms", NowMs()}};
+  Status st = store_.SetState(kShipStatusKey,
+                              j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (!st.ok()) log_.Debug("cannot save shipping status: " + st.message());
+  stats_dirty_ = false;
+  next_save_ = now + kStatsInterval;
+}
+
+void Shipper::Run(const std::function<bool()>& should_stop) {
+  while (!should_stop()) Step(kIdleWait);
+  SaveStats(true);
+}
+
+Status Shipper::Drain(Duration patience, const std::function<bool()>& should_stop,
+                      const std::function<void(const ShipStats&, uint64_t left)>& progress) {
+  // Progress: a chunk delivered, dead-lettered or split. Without it for `patience` (an
+  // endpoint down, a certificate refused, 5xx for good) --once gives up instead of
+  // retrying forever: backoff capped by a small retry.max never exceeds `patience`.
+  auto done = [](const ShipStats& s) { return s.chunks_sent + s.dead + s.splits; };
+  uint64_t done_before = done(stats());
+  MonoTime last_progress = clock_.Monotonic();
+  for (;;) {
+    if (should_stop()) {
+      SaveStats(true);
+      return Unavailable("stopped before the buffer was empty");
+    }
+    Step(kBusyWait);
+    Result<BufferStats> st = store_.Stats();
+    const uint64_t left = st.ok() ? st->chunks : 0;
+    if (progress) progress(stats(), left);
+    if (st.ok() && left == 0 && in_flight_.empty()) {
+      SaveStats(true);
+      return Status::Ok();
+    }
+    const ShipStats s = stats();
+    if (done(s) != done_before) {
+      done_before = done(s);
+      last_progress = clock_.Monotonic();
+    }
+    if (!in_flight_.empty()) continue;
+    if (s.auth_rejected) {
+      SaveStats(true);
+      return PermissionDenied(s.last_error);
+    }
+    if (clock_.Monotonic() - last_progress > patience) {
+      SaveStats(true);
+      return Unavailable(std::to_string(left) + " chunks still buffered; nothing delivered for " +
+                         FormatDuration(patience) + " (last error: " + s.last_error + ")");
+    }
+    Result<std::optional<int64_t>> next = store_.NextAttemptAt();
+    if (next.ok() && next->has_value() && **next - NowMs() > patience.count()) {
+      SaveStats(true);
+      return Unavailable(std::to_string(left) + " chunks still buffered; next attempt in " +
+                         FormatDuration(Duration(**next - NowMs())) +
+                         " (last error: " + s.last_error + ")");
+    }
+  }
+}
+
+}  // namespace outpost

@@ -1,0 +1,113 @@
+// Shipper: sends buffered chunks to the output, oldest first per stream, and applies
+// the delivery rules (DESIGN.md "Data flow", docs/shipping.md):
+//   2xx                    the chunk is deleted (acknowledged);
+//   network error, 408,
+//   429, 5xx               retried with exponential backoff and full jitter
+//                          (retry.initial .. retry.max), never sooner than Retry-After;
+//   401, 403               every chunk is kept and deferred by retry.max: a wrong token
+//                          never turns into data loss; status says "authentication rejected";
+//   413                    the chunk is split in two (by records) and both are retried;
+//   other 4xx              the chunk moves to dead_chunks with the status and the first
+//                          bytes of the response; the rest flows.
+// Between buffer and server delivery is at least once; every request carries
+// Idempotency-Key: <agent_id>-<chunk_id> so a server can make it exactly once.
+//
+// The shipper owns its own BufferStore connection and runs on its own thread; Wake()
+// and stats() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "buffer/buffer_store.h"
+#include "config/config.h"
+#include "ship/http_client.h"
+#include "ship/output.h"
+#include "util/clock.h"
+#include "util/logger.h"
+#include "util/status.h"
+
+namespace outpost {
+
+inline constexpr const char* kShipStatusKey = "ship.status";
+
+struct ShipStats {
+  uint64_t chunks_sent = 0;
+  uint64_t records_sent = 0;
+  uint64_t bytes_sent = 0;  // request bodies acknowledged
+  uint64_t retries = 0;
+  uint64_t dead = 0;
+  uint64_t splits = 0;
+  int64_t last_success_ms = 0;
+  int last_status = 0;  // HTTP status of the last answer, 0 for a network error
+  std::string last_error;
+  int64_t last_error_ms = 0;
+  bool auth_rejected = false;
+  int64_t next_attempt_ms = 0;  // earliest retry scheduled, 0 for none
+  std::string endpoint;
+};
+
+class Shipper {
+ public:
+  Shipper(const OutputConfig& config, BufferStore& store, HttpTransport& transport, Output& output,
+          const Clock& clock, const Logger& logger, uint64_t seed);
+
+  // Submits due chunks and handles answers, waiting up to `max_wait` for progress.
+  void Step(Duration max_wait);
+
+  // Ships until `should_stop` is true (checked after every wakeup). In-flight requests
+  // are abandoned at the stop: their chunks stay and are sent again (same key).
+  void Run(const std::function<bool()>& should_stop);
+
+  // --once / flush: ships until the buffer holds no live chunk. Fails when the
+  // endpoint rejects the token, when what remains waits longer than `patience` for its
+  // next attempt, when nothing was delivered, split or dead-lettered for `patience`
+  // while nothing is in flight (an endpoint that keeps failing: a run --once from cron
+  // must end), or when `should_stop` turns true. `progress` (may be null) is called
+  // after every answer.
+  Status Drain(Duration patience, const std::function<bool()>& should_stop,
+               const std::function<void(const ShipStats&, uint64_t left)>& progress);
+
+  // New chunks were committed (another thread); makes a waiting Step return.
+  void Wake();
+
+  ShipStats stats() const;
+
+ private:
+  struct InFlight {
+    StoredChunk chunk;
+    size_t body_bytes = 0;
+  };
+  void Resume();
+  void SubmitDue();
+  void Handle(const HttpResponse& r);
+  void Retry(const InFlight& f, const HttpResponse& r, const std::string& why);
+  void SplitChunk(const StoredChunk& c, const std::string& why);
+  void Dead(const StoredChunk& c, const std::string& reason);
+  void Error(const std::string& message, int status);
+  void SaveStats(bool force);
+  int64_t NowMs() const;
+
+  OutputConfig config_;
+  BufferStore& store_;
+  HttpTransport& transport_;
+  Output& output_;
+  const Clock& clock_;
+  ComponentLogger log_;
+  std::mt19937_64 rng_;
+  std::map<int64_t, InFlight> in_flight_;
+  int64_t auth_failures_ = 0;
+  bool resumed_ = false;
+  MonoTime next_save_{};
+  bool stats_dirty_ = false;
+  mutable std::mutex stats_mu_;
+  ShipStats stats_;
+};
+
+}  // namespace outpost
