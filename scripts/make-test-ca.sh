@@ -22,6 +22,7 @@ usage() {
   exit 2
 }
 [[ $# -ge 1 && $# -le 2 ]] || usage
+[[ "$1" != -* ]] || usage  # --help, -h: never taken for a directory
 dir=$1
 force=${2:-}
 [[ -z "$force" || "$force" == --force ]] || usage
