@@ -597,6 +597,7 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
                 content_type = "text/plain; charset=utf-8"
         else:
             payload = body or b""
+        self.record_pending()
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -678,6 +679,7 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
             "client_cert": self.server.peer_cn(self.connection),
             "error": None,
         }
+        self.pending_entry = entry  # recorded by answer(), before the answer goes out
         try:
             self.handle_data(path, entry, args)
         except BadRequest as e:
@@ -698,10 +700,18 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
             except Exception:
                 pass
         finally:
-            if entry["time_done"] is None:
-                entry["time_done"] = time.time()
-            state.record(entry)
-            self.log_line(entry)
+            self.record_pending()  # no answer went out (reset, connection lost)
+
+    def record_pending(self):
+        """Writes the current data request to the log once. It runs before the answer
+        is sent, so a client that has its answer always finds its request logged."""
+        entry, self.pending_entry = getattr(self, "pending_entry", None), None
+        if entry is None:
+            return
+        if entry["time_done"] is None:
+            entry["time_done"] = time.time()
+        self.state.record(entry)
+        self.log_line(entry)
 
     def log_line(self, entry):
         status = str(entry["status"])
