@@ -43,17 +43,19 @@ Result<std::unique_ptr<Shipping>> SetUpShipping(Cli& cli, const Config& config,
   ctx.agent_id = agent_id;
   ctx.host = host;
   ctx.os = std::string(platform::OsName());
-  Result<std::unique_ptr<Output>> output = MakeOutput(out, ctx);
-  if (!output.ok()) return output.status();
-  s->output = std::move(output).value();
-
+  ctx.version = std::string(GetBuildInfo().version);
+  ctx.config = out;
   Result<std::string> token = ReadToken(out);
   if (!token.ok()) return token.status();
+  ctx.token = *token;
+  Result<std::unique_ptr<Output>> output = MakeOutput(ctx);
+  if (!output.ok()) return output.status();
+  s->output = std::move(output).value();
 
   TransportOptions t;
   t.user_agent = "outpost/" + std::string(GetBuildInfo().version) + " (" +
                  std::string(platform::OsName()) + "; " + std::string(platform::ArchName()) + ")";
-  t.bearer_token = *token;
+  if (s->output->bearer_auth()) t.bearer_token = *token;
   t.max_in_flight = static_cast<size_t>(out.max_in_flight);
   t.timeout = out.timeout;
   t.connect_timeout = out.connect_timeout;

@@ -59,7 +59,9 @@ struct FileSourceConfig {
 };
 
 enum class OutputType { kNative, kOtlp, kLoki, kElasticsearch, kSplunkHec };
-enum class Compression { kZstd, kGzip, kNone };
+// kAuto: what the output's endpoints accept everywhere (native: zstd; otlp, loki,
+// elasticsearch, splunk_hec: gzip).
+enum class Compression { kAuto, kZstd, kGzip, kNone };
 
 struct RetryConfig {
   Duration initial = std::chrono::seconds(1);
@@ -85,7 +87,10 @@ struct OutputConfig {
   Duration connect_timeout = std::chrono::seconds(10);
   uint64_t max_request_bytes = 8ULL << 20;
   uint64_t rate_limit = 0;  // bytes per second, 0 = unlimited
-  Compression compression = Compression::kZstd;
+  Compression compression = Compression::kAuto;
+  std::string index;                // elasticsearch (default "outpost"), splunk_hec (default: none)
+  std::string sourcetype;           // splunk_hec (default "_json")
+  std::vector<std::string> labels;  // loki: record fields that become labels
   RetryConfig retry;
 };
 

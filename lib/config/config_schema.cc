@@ -238,8 +238,39 @@ void ReadOutput(TableReader& t, OutputConfig& o) {
                                "Largest request body; bigger chunks are split.", 1ULL << 10);
   o.rate_limit = t.Size("rate_limit", 0, "Upload limit in bytes per second; 0 is unlimited.");
   o.compression = static_cast<Compression>(
-      t.Enum("compression", 0, {"zstd", "gzip", "none"},
-             "Request body compression for outputs that re-encode (native always sends zstd)."));
+      t.Enum("compression", 0, {"auto", "zstd", "gzip", "none"},
+             "Request body compression for outputs that re-encode (native always sends zstd). "
+             "\"auto\": gzip, which every such endpoint accepts; \"zstd\": otlp only."));
+  if (!t.describe() && o.compression == Compression::kZstd &&
+      (o.type == OutputType::kLoki || o.type == OutputType::kElasticsearch ||
+       o.type == OutputType::kSplunkHec))
+    t.context().Error(t.where("compression"), t.KeyPath("compression"),
+                      "'output.compression' = \"zstd\" is not accepted by this output type's "
+                      "endpoints; use \"gzip\" or \"none\"");
+  o.index = t.String("index", "",
+                     "elasticsearch: index or data stream (default \"outpost\"); splunk_hec: "
+                     "index (default: the token's).");
+  o.sourcetype =
+      t.String("sourcetype", "", "splunk_hec: sourcetype of the events (default \"_json\").");
+  o.labels = t.StringList("labels",
+                          "loki: record fields (static fields such as \"env\") that become "
+                          "stream labels besides stream, host and source. Never the message.");
+  if (!t.describe()) {
+    for (const std::string& l : o.labels) {
+      if (l == "message" || l == "@timestamp" || l == "offset")
+        t.context().Error(t.where("labels"), t.KeyPath("labels"),
+                          "'output.labels' may not hold \"" + l +
+                              "\": a label per value would make a stream per line");
+      else if (!ValidId(l))
+        t.context().Error(t.where("labels"), t.KeyPath("labels"),
+                          "'output.labels' entry \"" + l +
+                              "\" is not a field name (letters, digits, '.', '_', '-')");
+    }
+    if (o.labels.size() > 10)
+      t.context().Error(t.where("labels"), t.KeyPath("labels"),
+                        "'output.labels' holds " + std::to_string(o.labels.size()) +
+                            " fields; at most 10 keep Loki's stream count bounded");
+  }
   t.Table("retry", "Backoff between attempts: exponential with full jitter.",
           [&](TableReader& r, bool) {
             o.retry.initial =

@@ -128,12 +128,19 @@ bool FileExists(const std::filesystem::path& p) {
 // frames, so nothing may throw through them; returning a count other than the one
 // given aborts the transfer.
 size_t OnBody(char* data, size_t size, size_t count, void* user) noexcept {
-  std::string& head = static_cast<HttpResponse*>(user)->body_head;
+  auto* response = static_cast<HttpResponse*>(user);
+  std::string& head = response->body_head;
   const size_t n = size * count;
   try {
     const size_t room =
         HttpTransport::kBodyHeadBytes - std::min(head.size(), HttpTransport::kBodyHeadBytes);
     head.append(data, std::min(n, room));
+    if (response->keep_body_bytes > 0) {
+      const size_t keep =
+          response->keep_body_bytes - std::min(response->body.size(), response->keep_body_bytes);
+      response->body.append(data, std::min(n, keep));
+      if (n > keep) response->body_cut = true;
+    }
   } catch (...) {
     return 0;
   }
@@ -419,6 +426,7 @@ void HttpTransport::Submit(HttpRequest request) {
   Slot& slot = **found;
   slot.response = HttpResponse{};
   slot.response.tag = request.tag;
+  slot.response.keep_body_bytes = request.keep_body_bytes;
   slot.body = std::move(request.body);
   slot.error[0] = '\0';
 

@@ -48,6 +48,9 @@ struct HttpRequest {
   // A name or value with CR, LF or NUL, or a name with ':', fails the request.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // POSTed as is
+  // Keep up to this many bytes of the response body in HttpResponse::body (for
+  // protocols that answer per record, such as Elasticsearch _bulk). 0: only body_head.
+  size_t keep_body_bytes = 0;
 };
 
 struct HttpResponse {
@@ -58,11 +61,14 @@ struct HttpResponse {
   // Why status is 0: libcurl's text and code, e.g. "Failed to connect to 127.0.0.1
   // port 9 after 0 ms: Couldn't connect to server (curl 7)". Never holds the token.
   std::string error;
-  bool tls_error = false;   // certificate, pin or handshake problem
-  std::string retry_after;  // raw Retry-After value of the final response, if any
-  std::string body_head;    // first 512 bytes of the response body
-  double seconds = 0;       // total time of the transfer
-  uint64_t bytes_sent = 0;  // request body bytes sent
+  bool tls_error = false;      // certificate, pin or handshake problem
+  std::string retry_after;     // raw Retry-After value of the final response, if any
+  std::string body_head;       // first 512 bytes of the response body
+  std::string body;            // up to the request's keep_body_bytes of the body
+  bool body_cut = false;       // the body was longer than keep_body_bytes
+  size_t keep_body_bytes = 0;  // copied from the request
+  double seconds = 0;          // total time of the transfer
+  uint64_t bytes_sent = 0;     // request body bytes sent
 };
 
 struct TransportOptions {

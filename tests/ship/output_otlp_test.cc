@@ -1,0 +1,4 @@
+// Fixture tests of the otlp output: SKELETON, being written.
+#include <catch.hpp>
+
+#include "ship/outputs/otlp.h"
