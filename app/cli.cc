@@ -1,7 +1,9 @@
 #include "cli.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "outpost/platform/paths.h"
 #include "outpost/platform/system.h"
@@ -134,6 +136,18 @@ std::filesystem::path BufferFile(const Config& config) {
 
 std::filesystem::path AgentLockFile(const Config& config) {
   return config.agent.state_dir / "agent.lock";
+}
+
+std::unique_ptr<platform::ProcessLock> AcquireAgentLock(const Config& config,
+                                                        std::string* message) {
+  constexpr int kAttempts = 20;
+  constexpr std::chrono::milliseconds kRetryWait(25);
+  std::unique_ptr<platform::ProcessLock> lock;
+  for (int attempt = 0; attempt < kAttempts && !lock; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(kRetryWait);
+    lock = platform::TryLockFile(AgentLockFile(config), message);
+  }
+  return lock;
 }
 
 }  // namespace outpost::app

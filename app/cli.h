@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_loader.h"
+#include "outpost/platform/process_lock.h"
 #include "util/clock.h"
 #include "util/logger.h"
 
@@ -69,6 +70,11 @@ class Cli {
 std::filesystem::path BufferFile(const Config& config);     // buffer.db
 std::filesystem::path AgentLockFile(const Config& config);  // agent.lock
 
+// Takes agent.lock, retrying for a moment (`outpost status` holds it briefly to see
+// whether an agent runs). Null, with why (who holds it) in `message`, when another
+// process keeps it.
+std::unique_ptr<platform::ProcessLock> AcquireAgentLock(const Config& config, std::string* message);
+
 // Prints JSON to stdout, pretty when stdout is a terminal.
 void PrintJson(const nlohmann::json& j);
 nlohmann::json DiagnosticsJson(const std::vector<ConfigDiagnostic>& diags);
@@ -83,5 +89,6 @@ void AddConfigCommand(CLI::App& app, Cli& cli, Action& action);
 void AddRunCommand(CLI::App& app, Cli& cli, Action& action);
 void AddStatusCommand(CLI::App& app, Cli& cli, Action& action);
 void AddBufferCommand(CLI::App& app, Cli& cli, Action& action);
+void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
 
 }  // namespace outpost::app

@@ -20,9 +20,6 @@
 namespace outpost::app {
 namespace {
 
-constexpr int kLockAttempts = 20;
-constexpr std::chrono::milliseconds kLockRetryWait(25);
-
 struct RunOptions {
   bool once = false;
   bool json = false;
@@ -43,16 +40,8 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
                  config.agent.state_dir.string().c_str(), ec.message().c_str());
     return kExitRuntime;
   }
-  // `outpost status` takes the lock for a moment to see whether an agent runs; an
-  // agent starting just then must not take that for another agent. A real one holds
-  // the lock for longer than this.
   std::string lock_msg;
-  std::unique_ptr<platform::ProcessLock> lock;
-  for (int attempt = 0; attempt < kLockAttempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(kLockRetryWait);
-    lock = platform::TryLockFile(AgentLockFile(config), &lock_msg);
-    if (lock) break;
-  }
+  std::unique_ptr<platform::ProcessLock> lock = AcquireAgentLock(config, &lock_msg);
   if (!lock) {
     std::fprintf(stderr,
                  "outpost: another agent is running with the state directory %s (lock file %s "
@@ -151,7 +140,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
                  ship_status.message().c_str());
     return kExitRuntime;
   }
-  const ShipStats shipped = shipping ? shipping->shipper->stats() : ShipStats{};
+  const ShipStats shipped = shipping ? shipping->shipper->this_run() : ShipStats{};
   if (opts.json) {
     nlohmann::json j = {{"records", pipeline.records_committed()},
                         {"chunks", pipeline.chunks_committed()},

@@ -257,10 +257,17 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
       std::printf(
           "AUTH     authentication rejected by the endpoint: chunks are kept; fix "
           "output.token / token_file / client_cert\n");
-    if (!o.value("last_error", "").empty())
-      std::printf("         last upload error (%s): %s\n",
+    if (o.value("partial", uint64_t{0}) > 0)
+      std::printf("         %llu answers refused single records; %llu records dead-lettered\n",
+                  static_cast<unsigned long long>(o.value("partial", uint64_t{0})),
+                  static_cast<unsigned long long>(o.value("records_refused", uint64_t{0})));
+    if (!o.value("last_error", "").empty()) {
+      const int http = o.value("last_error_status", 0);
+      std::printf("         last upload error (%s%s): %s\n",
+                  http > 0 ? ("HTTP " + std::to_string(http) + ", ").c_str() : "",
                   Ago(o.value("last_error_ms", int64_t{0}), now_ms).c_str(),
                   o.value("last_error", "").c_str());
+    }
   }
   const std::string last_error = out["last_error"].get<std::string>();
   if (!last_error.empty()) std::printf("last error: %s\n", last_error.c_str());

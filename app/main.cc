@@ -46,6 +46,7 @@ int Run(int argc, char** argv) {
   AddRunCommand(app, cli, action);
   AddStatusCommand(app, cli, action);
   AddBufferCommand(app, cli, action);
+  AddFlushCommand(app, cli, action);
 
   try {
     app.parse(argc, argv);

@@ -844,11 +844,23 @@ Status BufferStore::MoveToDead(int64_t id, std::string_view reason) {
 
 Result<std::pair<int64_t, int64_t>> BufferStore::Split(int64_t id, SealedChunk first,
                                                        SealedChunk second) {
+  std::vector<SealedChunk> parts;
+  parts.push_back(std::move(first));
+  parts.push_back(std::move(second));
+  Result<std::vector<int64_t>> ids = Replace(id, std::move(parts));
+  if (!ids.ok()) return ids.status();
+  return std::make_pair((*ids)[0], (*ids)[1]);
+}
+
+Result<std::vector<int64_t>> BufferStore::Replace(int64_t id, std::vector<SealedChunk> parts) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
-  std::pair<int64_t, int64_t> ids{0, 0};
+  if (parts.empty())
+    return InvalidArgument("replacing chunk " + std::to_string(id) + " by nothing");
+  std::vector<int64_t> ids;
   uint64_t old_bytes = 0;
   Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    ids.clear();
     Result<Statement> orig =
         m.db.Prepare("SELECT stream, seq, sub, stored_bytes FROM chunks WHERE id = ?1");
     if (!orig.ok()) return orig.status();
@@ -860,14 +872,14 @@ Result<std::pair<int64_t, int64_t>> BufferStore::Split(int64_t id, SealedChunk f
     const int64_t seq = orig->ColumnInt64(1);
     const int64_t sub = orig->ColumnInt64(2);
     old_bytes = FromDb(orig->ColumnInt64(3));
-    for (SealedChunk* half : {&first, &second}) {
-      if (half->stream.empty()) half->stream = stream;
-      if (half->stream != stream)
-        return InvalidArgument("a half of chunk " + std::to_string(id) + " is for stream '" +
-                               half->stream + "', not the chunk's '" + stream + "'");
+    for (SealedChunk& part : parts) {
+      if (part.stream.empty()) part.stream = stream;
+      if (part.stream != stream)
+        return InvalidArgument("a part of chunk " + std::to_string(id) + " is for stream '" +
+                               part.stream + "', not the chunk's '" + stream + "'");
     }
-    // The halves take (seq, sub) and the midpoint between sub and the next sub of
-    // this seq (another half of an earlier split), or kSubEnd.
+    // The parts take (seq, sub) and evenly spaced subs up to the next sub of this seq
+    // (a part of an earlier split), or kSubEnd.
     Result<Statement> next =
         m.db.Prepare("SELECT min(sub) FROM chunks WHERE seq = ?1 AND sub > ?2");
     if (!next.ok()) return next.status();
@@ -876,8 +888,8 @@ Result<std::pair<int64_t, int64_t>> BufferStore::Split(int64_t id, SealedChunk f
     row = next->Step();
     if (!row.ok()) return row.status();
     const int64_t end = next->ColumnIsNull(0) ? kSubEnd : next->ColumnInt64(0);
-    const int64_t middle = sub + (end - sub) / 2;
-    if (middle == sub)
+    const int64_t step = (end - sub) / static_cast<int64_t>(parts.size());
+    if (parts.size() > 1 && step == 0)
       return InvalidArgument("chunk " + std::to_string(id) +
                              " was split too many times to be split again");
     for (const char* sql :
@@ -893,29 +905,30 @@ Result<std::pair<int64_t, int64_t>> BufferStore::Split(int64_t id, SealedChunk f
     if (!insert.ok()) return insert.status();
     Result<Statement> body = m.db.Prepare(kInsertBody);
     if (!body.ok()) return body.status();
-    const std::pair<const SealedChunk*, int64_t> halves[] = {{&first, sub}, {&second, middle}};
-    for (const auto& [half, half_sub] : halves) {
-      OUTPOST_RETURN_IF_ERROR(insert->BindText(1, half->stream));
-      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(2, half->created_at_ms));
-      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(3, ToDb(half->records)));
-      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(4, ToDb(half->raw_bytes)));
-      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(5, ToDb(half->body.size())));
-      OUTPOST_RETURN_IF_ERROR(insert->BindText(6, half->codec));
-      OUTPOST_RETURN_IF_ERROR(insert->BindText(7, half->format));
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const SealedChunk& part = parts[i];
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(1, part.stream));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(2, part.created_at_ms));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(3, ToDb(part.records)));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(4, ToDb(part.raw_bytes)));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(5, ToDb(part.body.size())));
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(6, part.codec));
+      OUTPOST_RETURN_IF_ERROR(insert->BindText(7, part.format));
       OUTPOST_RETURN_IF_ERROR(insert->BindInt64(8, seq));
-      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(9, half_sub));
+      OUTPOST_RETURN_IF_ERROR(insert->BindInt64(9, sub + step * static_cast<int64_t>(i)));
       OUTPOST_RETURN_IF_ERROR(RunOnce(*insert));
-      const int64_t half_id = m.db.LastInsertRowId();
-      OUTPOST_RETURN_IF_ERROR(body->BindInt64(1, half_id));
-      OUTPOST_RETURN_IF_ERROR(body->BindBlob(2, half->body));
+      const int64_t part_id = m.db.LastInsertRowId();
+      OUTPOST_RETURN_IF_ERROR(body->BindInt64(1, part_id));
+      OUTPOST_RETURN_IF_ERROR(body->BindBlob(2, part.body));
       OUTPOST_RETURN_IF_ERROR(RunOnce(*body));
-      (half == &first ? ids.first : ids.second) = half_id;
+      ids.push_back(part_id);
     }
     return Status::Ok();
   });
   if (!status.ok())
-    return status.WithContext("splitting chunk " + std::to_string(id) + " in " + m.Name());
-  m.used_bytes = SaturatingSub(m.used_bytes, old_bytes) + first.body.size() + second.body.size();
+    return status.WithContext("replacing chunk " + std::to_string(id) + " in " + m.Name());
+  m.used_bytes = SaturatingSub(m.used_bytes, old_bytes);
+  for (const SealedChunk& part : parts) m.used_bytes += part.body.size();
   return ids;
 }
 

@@ -226,6 +226,12 @@ class BufferStore {
   // chunk; past that kInvalidArgument (the shipper dead-letters it).
   Result<std::pair<int64_t, int64_t>> Split(int64_t id, SealedChunk first, SealedChunk second);
 
+  // Replaces a live chunk by one or more parts, in this order, in its place: Split's
+  // rules for any number of parts. Used for a partial answer (Elasticsearch _bulk
+  // with per-record errors): the records still to send, and those to dead-letter,
+  // replace the chunk in one transaction, so the delivered ones are never sent again.
+  Result<std::vector<int64_t>> Replace(int64_t id, std::vector<SealedChunk> parts);
+
   // The number of dead chunks.
   Result<uint64_t> CountDead();
 

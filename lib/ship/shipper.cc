@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chunk/zstd_codec.h"
+#include "ship/outputs/reencode.h"
 #include "util/backoff.h"
 #include "util/units.h"
 
@@ -56,6 +57,20 @@ void Shipper::Wake() { transport_.Wake(); }
 ShipStats Shipper::stats() const {
   std::lock_guard<std::mutex> lk(stats_mu_);
   return stats_;
+}
+
+ShipStats Shipper::this_run() const {
+  std::lock_guard<std::mutex> lk(stats_mu_);
+  ShipStats s = stats_;
+  s.chunks_sent -= baseline_.chunks_sent;
+  s.records_sent -= baseline_.records_sent;
+  s.bytes_sent -= baseline_.bytes_sent;
+  s.retries -= baseline_.retries;
+  s.dead -= baseline_.dead;
+  s.splits -= baseline_.splits;
+  s.partial -= baseline_.partial;
+  s.records_refused -= baseline_.records_refused;
+  return s;
 }
 
 void Shipper::SubmitDue() {
@@ -114,7 +129,27 @@ void Shipper::Resume() {
   Result<std::optional<std::string>> saved = store_.GetState(kShipStatusKey);
   if (!saved.ok() || !saved->has_value()) return;
   const nlohmann::json j = nlohmann::json::parse(**saved, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.value("auth_rejected", false)) return;
+  if (j.is_discarded() || !j.is_object()) return;
+  {
+    // The counters are the buffer's, not this process's: they go on from the last run.
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    auto count = [&](const char* key) {
+      const auto it = j.find(key);
+      return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t{0};
+    };
+    stats_.chunks_sent = count("chunks_sent");
+    stats_.records_sent = count("records_sent");
+    stats_.bytes_sent = count("bytes_sent");
+    stats_.retries = count("retries");
+    stats_.dead = count("dead");
+    stats_.splits = count("splits");
+    stats_.partial = count("partial");
+    stats_.records_refused = count("records_refused");
+    const auto ms = j.find("last_success_ms");
+    if (ms != j.end() && ms->is_number_integer()) stats_.last_success_ms = ms->get<int64_t>();
+    baseline_ = stats_;
+  }
+  if (!j.value("auth_rejected", false)) return;
   Status st = store_.DeferAll(NowMs(), j.value("last_error", std::string()));
   if (!st.ok()) {
     log_.Warn("cannot reschedule the chunks deferred by the last authentication failure: " +
@@ -153,6 +188,17 @@ void Shipper::Handle(const HttpResponse& r) {
   }
   stats_dirty_ = true;
   if (r.status >= 200 && r.status < 300) {
+    Result<RecordFailures> failures = output_.ReadAnswer(r, c);
+    if (!failures.ok()) {
+      Retry(f, r,
+            "HTTP " + std::to_string(r.status) + " with an answer that cannot be read (" +
+                failures.status().message() + ")");
+      return;
+    }
+    if (!failures->empty()) {
+      Partial(f, r, *failures);
+      return;
+    }
     Status st = store_.Acknowledge(c.id);
     if (!st.ok())
       log_.Warn("chunk " + std::to_string(c.id) +
@@ -219,6 +265,95 @@ void Shipper::Retry(const InFlight& f, const HttpResponse& r, const std::string&
   Error("chunk " + std::to_string(f.chunk.id) + " not delivered (" + why + "); retry in " +
             FormatDuration(wait),
         r.status);
+}
+
+namespace {
+
+// A part of a chunk: the records at `indices` (ascending), recompressed.
+Result<SealedChunk> PartOf(const StoredChunk& c, const ChunkRecords& records,
+                           const std::vector<uint32_t>& indices, ZstdCompressor& z) {
+  std::string raw;
+  for (uint32_t i : indices) {
+    if (i >= records.lines.size())
+      return InvalidArgument("record " + std::to_string(i) + " is not in chunk " +
+                             std::to_string(c.id));
+    raw.append(records.lines[i]);
+    raw.push_back('\n');
+  }
+  Result<std::string> body = z.Compress(raw);
+  if (!body.ok()) return body.status();
+  SealedChunk s = c.chunk;
+  s.records = indices.size();
+  s.raw_bytes = raw.size();
+  s.body = std::move(body).value();
+  return s;
+}
+
+}  // namespace
+
+// A 2xx whose answer refused some records (Elasticsearch _bulk): the delivered ones
+// are dropped, the refused-for-now ones replace the chunk (and are retried with
+// backoff), the refused-for-good ones go to dead_chunks — the replacement in one
+// transaction, so a delivered record is never sent again.
+void Shipper::Partial(const InFlight& f, const HttpResponse& r, const RecordFailures& failures) {
+  const StoredChunk& c = f.chunk;
+  const uint64_t refused = failures.retry.size() + failures.dead.size();
+  const uint64_t delivered = c.chunk.records > refused ? c.chunk.records - refused : 0;
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    ++stats_.partial;
+    stats_.records_sent += delivered;
+    stats_.records_refused += failures.dead.size();
+    stats_.bytes_sent += f.body_bytes;
+    if (delivered > 0) stats_.last_success_ms = NowMs();
+  }
+  const std::string dead_why = "refused by the endpoint: " + failures.dead_reason;
+  const std::string retry_why = "refused for now by the endpoint: " + failures.retry_reason;
+  if (failures.retry.empty() && delivered == 0) {
+    Dead(c, dead_why);
+    return;
+  }
+  if (failures.dead.empty() && delivered == 0) {
+    Retry(f, r, retry_why);
+    return;
+  }
+  Result<ChunkRecords> records = ReadChunkRecords(c);
+  ZstdCompressor z(3);
+  std::vector<SealedChunk> parts;
+  Status st = records.status();
+  for (const auto* indices : {&failures.retry, &failures.dead}) {
+    if (!st.ok() || indices->empty()) continue;
+    Result<SealedChunk> part = PartOf(c, *records, *indices, z);
+    if (part.ok())
+      parts.push_back(std::move(part).value());
+    else
+      st = part.status();
+  }
+  Result<std::vector<int64_t>> ids = st.ok() ? store_.Replace(c.id, std::move(parts)) : st;
+  if (!ids.ok()) {
+    // The chunk stays whole: sent again, its delivered records with it (the
+    // endpoint's de-duplication by document id makes that harmless).
+    Retry(f, r,
+          retry_why + "; the refused records could not be set apart (" + ids.status().message() +
+              ")");
+    return;
+  }
+  size_t next = 0;
+  if (!failures.retry.empty()) {
+    InFlight rest = f;
+    rest.chunk.id = (*ids)[next++];
+    Retry(rest, r, retry_why);
+  }
+  if (!failures.dead.empty()) {
+    StoredChunk dead = c;
+    dead.id = (*ids)[next];
+    dead.chunk.records = failures.dead.size();
+    Dead(dead, dead_why);
+  }
+  log_.Info("chunk " + std::to_string(c.id) + ": " + std::to_string(delivered) + " of " +
+            std::to_string(c.chunk.records) + " records delivered, " +
+            std::to_string(failures.retry.size()) + " to retry, " +
+            std::to_string(failures.dead.size()) + " dead-lettered");
 }
 
 void Shipper::SplitChunk(const StoredChunk& c, const std::string& why) {
@@ -292,6 +427,7 @@ void Shipper::Error(const std::string& message, int status) {
     stats_.last_error = message;
     stats_.last_error_ms = NowMs();
     stats_.last_status = status;
+    stats_.last_error_status = status;
   }
   stats_dirty_ = true;
   if (changed) log_.Warn(message);
@@ -308,10 +444,13 @@ void Shipper::SaveStats(bool force) {
                       {"retries", s.retries},
                       {"dead", s.dead},
                       {"splits", s.splits},
+                      {"partial", s.partial},
+                      {"records_refused", s.records_refused},
                       {"last_success_ms", s.last_success_ms},
                       {"last_status", s.last_status},
                       {"last_error", s.last_error},
                       {"last_error_ms", s.last_error_ms},
+                      {"last_error_status", s.last_error_status},
                       {"auth_rejected", s.auth_rejected},
                       {"next_attempt_ms", s.next_attempt_ms},
                       {"updated_at_ms", NowMs()}};
@@ -332,7 +471,8 @@ Status Shipper::Drain(Duration patience, const std::function<bool()>& should_sto
   // Progress: a chunk delivered, dead-lettered or split. Without it for `patience` (an
   // endpoint down, a certificate refused, 5xx for good) --once gives up instead of
   // retrying forever: backoff capped by a small retry.max never exceeds `patience`.
-  auto done = [](const ShipStats& s) { return s.chunks_sent + s.dead + s.splits; };
+  if (!resumed_) Resume();
+  auto done = [](const ShipStats& s) { return s.chunks_sent + s.dead + s.splits + s.partial; };
   uint64_t done_before = done(stats());
   MonoTime last_progress = clock_.Monotonic();
   for (;;) {

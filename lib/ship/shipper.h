@@ -44,9 +44,12 @@ struct ShipStats {
   uint64_t retries = 0;
   uint64_t dead = 0;
   uint64_t splits = 0;
+  uint64_t partial = 0;          // 2xx answers that refused some records (_bulk)
+  uint64_t records_refused = 0;  // records of those answers dead-lettered
   int64_t last_success_ms = 0;
   int last_status = 0;  // HTTP status of the last answer, 0 for a network error
   std::string last_error;
+  int last_error_status = 0;  // HTTP status of last_error, 0 for a network error
   int64_t last_error_ms = 0;
   bool auth_rejected = false;
   int64_t next_attempt_ms = 0;  // earliest retry scheduled, 0 for none
@@ -77,7 +80,10 @@ class Shipper {
   // New chunks were committed (another thread); makes a waiting Step return.
   void Wake();
 
+  // Counters since the buffer was created (they go on across restarts, kept in
+  // buffer.db's state), and the same counters for this process only.
   ShipStats stats() const;
+  ShipStats this_run() const;
 
  private:
   struct InFlight {
@@ -88,6 +94,7 @@ class Shipper {
   void SubmitDue();
   void Handle(const HttpResponse& r);
   void Retry(const InFlight& f, const HttpResponse& r, const std::string& why);
+  void Partial(const InFlight& f, const HttpResponse& r, const RecordFailures& failures);
   void SplitChunk(const StoredChunk& c, const std::string& why);
   void Dead(const StoredChunk& c, const std::string& reason);
   void Error(const std::string& message, int status);
@@ -108,6 +115,7 @@ class Shipper {
   bool stats_dirty_ = false;
   mutable std::mutex stats_mu_;
   ShipStats stats_;
+  ShipStats baseline_;  // the counters loaded at Resume()
 };
 
 }  // namespace outpost

@@ -36,6 +36,7 @@ import argparse
 import collections
 import json
 import os
+import pty
 import random
 import shutil
 import signal
@@ -902,6 +903,108 @@ class SecretsAndModesTest(ShipTestCase):
         self.assertIsNone(status["output"], status)
         text = self.run_outpost("status").stdout
         self.assertRegex(text, r"output\s+none", text)
+
+
+class FlushTest(ShipTestCase):
+    def buffer_without_output(self, lines):
+        """Buffers `lines` lines with no [output] (run --once only buffers)."""
+        self.write_lines(lines)
+        self.write_config(output=None)
+        self.run_once()
+        self.assertEqual(self.buffer_stats()["records"], lines)
+
+    def test_flush_ships_what_is_buffered_and_prints_a_summary(self):
+        self.buffer_without_output(80)
+        rcv = Receiver(self)
+        self.write_config(self.output_for(rcv))
+        self.write_lines(5)  # in the file, not in the buffer: flush does not read sources
+        r = self.run_outpost("flush")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertRegex(r.stdout, r"^flushed 80 records in \d+ chunks \(.*\) to https://127\.0\.0\.1:\d+/ingest "
+                         r"in .*; 0 retries, 0 dead\n$", r)
+        self.assertNotIn("\r", r.stdout, "a progress bar was drawn although stdout is a pipe")
+        self.assertExactlyOnce(rcv.messages(), self.written[:80], "records flushed")
+        self.assertBufferEmpty()
+
+    def test_flush_on_a_terminal_draws_a_progress_bar(self):
+        self.buffer_without_output(40)
+        rcv = Receiver(self)
+        self.write_config(self.output_for(rcv))
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen(self.argv("flush"), cwd=self.dir, env=clean_env(),
+                                 stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                out += data
+            err = p.communicate(timeout=60)[1]
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
+        text = normalise(out)
+        self.assertEqual(p.returncode, 0, text + normalise(err))
+        self.assertRegex(text, r"\r\[#{24}\] (\d+)/\1 chunks  .* sent  .*/s  ETA 0s", text)
+        self.assertIn("flushed 40 records", text)
+        self.assertAllDelivered(rcv)
+
+    def test_flush_json_and_endpoint_down(self):
+        self.buffer_without_output(30)
+        rcv = Receiver(self, faults=[{"status": 503, "count": -1}])
+        self.write_config(self.output_for(rcv), retry={"initial": "50ms", "max": "200ms"})
+        r = self.run_outpost("flush", "--json", "--patience", "1s")
+        self.assertEqual(r.returncode, 3, r)
+        j = json.loads(r.stdout)
+        self.assertFalse(j["ok"], j)
+        self.assertGreater(j["chunks_left"], 0, j)
+        self.assertEqual(j["records"], 0, j)
+        self.assertGreater(j["retries"], 0, j)
+        self.assertIn("nothing delivered for 1s", j["error"], j)
+        self.assertIn("not everything was shipped", r.stderr, r)
+        self.assertKeptEverything()
+        rcv.set_faults([])
+        r = self.run_outpost("flush", "--json")
+        self.assertEqual(r.returncode, 0, r)
+        j = json.loads(r.stdout)
+        self.assertEqual((j["ok"], j["records"], j["chunks_left"], j["dead"]), (True, 30, 0, 0), j)
+        self.assertAllDelivered(rcv)
+
+    def test_flush_refuses_without_output_and_beside_a_running_agent(self):
+        self.buffer_without_output(3)
+        r = self.run_outpost("flush")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("has no [output]", r.stderr, r)
+        rcv = Receiver(self)
+        self.write_config(self.output_for(rcv))
+        agent = Agent(self)
+        self.wait_for("the agent to ship", lambda: (len(rcv.messages()) == 3, rcv.messages()),
+                      agent=agent)
+        r = self.run_outpost("flush")
+        self.assertEqual(r.returncode, 3, r)
+        self.assertIn("an agent is running", r.stderr, r)
+        self.assertEqual(agent.stop(), 0, agent.log())
+
+    def test_status_counters_go_on_across_runs(self):
+        rcv = Receiver(self)
+        self.write_config(self.output_for(rcv))
+        self.write_lines(20)
+        r1 = self.run_once()
+        self.assertIn("shipped 20 records", r1.stdout, r1)
+        self.write_lines(15)
+        r2 = self.run_once()
+        self.assertIn("shipped 15 records", r2.stdout, r2)  # this run's own count
+        status, _ = self.status()
+        self.assertEqual(status["output"]["records_sent"], 35, status["output"])
+        self.assertGreater(status["output"]["last_success_ms"], 0, status["output"])
+        self.assertAllDelivered(rcv)
 
 
 def main():
