@@ -982,6 +982,43 @@ TEST_CASE("Split: the halves take the original's place in its stream", "[buffer]
   CHECK(Bodies(AllChunks(*store)) == order);  // nothing changed
 }
 
+TEST_CASE("Replace: one or three parts take the original's place, in order", "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t a1 = Commit(*store, "app", "a1");
+  const int64_t a2 = Commit(*store, "app", "a2");
+  const int64_t s1 = Commit(*store, "sys", "s1");
+
+  std::vector<SealedChunk> one;
+  one.push_back(MakeChunk("", kStartMs, "a1-rest"));
+  auto r1 = store->Replace(a1, std::move(one));
+  REQUIRE(r1.ok());
+  REQUIRE(r1->size() == 1);
+  CHECK(Bodies(AllChunks(*store)) == std::vector<std::string>{"a1-rest", "a2", "s1"});
+
+  std::vector<SealedChunk> three;
+  for (const char* b : {"p", "q", "r"}) three.push_back(MakeChunk("", kStartMs, b));
+  auto r3 = store->Replace((*r1)[0], std::move(three));
+  REQUIRE(r3.ok());
+  REQUIRE(r3->size() == 3);
+  CHECK((*r3)[0] < (*r3)[1]);
+  CHECK((*r3)[1] < (*r3)[2]);
+  CHECK(Bodies(AllChunks(*store)) == std::vector<std::string>{"p", "q", "r", "a2", "s1"});
+  CHECK(store->used_bytes() == 1 + 1 + 1 + 2 + 2);
+
+  // A part moved to dead_chunks leaves the others in place.
+  REQUIRE(store->MoveToDead((*r3)[1], "400 mapper_parsing_exception").ok());
+  CHECK(Bodies(*store->DueChunks(kStartMs, 10)) == std::vector<std::string>{"p", "r", "a2", "s1"});
+  CHECK(*store->CountDead() == 1);
+
+  CHECK(store->Replace(a1, {}).status().code() == Code::kInvalidArgument);
+  std::vector<SealedChunk> gone;
+  gone.push_back(MakeChunk("", 0, "x"));
+  CHECK(store->Replace(a1, std::move(gone)).status().code() == Code::kNotFound);
+  CHECK(Ids(AllChunks(*store)).back() == s1);
+  (void)a2;
+}
+
 TEST_CASE("Split works 62 levels deep from one chunk, then refuses", "[buffer]") {
   Fixture f;
   auto store = f.Open();
