@@ -41,9 +41,9 @@ Result<ChunkRecords> ReadChunkRecords(const StoredChunk& chunk) {
     return Corrupt("chunk " + std::to_string(chunk.id) +
                    " does not decompress: " + text.status().message());
   ChunkRecords out;
-  out.text = std::move(text).value();
+  out.text = std::make_unique<const std::string>(std::move(text).value());
   out.lines.reserve(chunk.chunk.records);
-  std::string_view rest(out.text);
+  std::string_view rest(*out.text);
   while (!rest.empty()) {
     const size_t nl = rest.find('\n');
     out.lines.push_back(rest.substr(0, nl));

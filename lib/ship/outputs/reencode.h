@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,9 +20,10 @@
 namespace outpost {
 
 // The records of a chunk: its NDJSON body decompressed and split into lines (each
-// without its '\n'). `lines` point into `text`; keep the struct alive while using them.
+// without its '\n'). `lines` point into the text, which lives on the heap so that
+// moving the struct keeps them valid; keep the struct alive while using them.
 struct ChunkRecords {
-  std::string text;
+  std::unique_ptr<const std::string> text;
   std::vector<std::string_view> lines;
 };
 
