@@ -905,6 +905,113 @@ class SecretsAndModesTest(ShipTestCase):
         self.assertRegex(text, r"output\s+none", text)
 
 
+def payload_messages(kind, stored):
+    """The log messages in the bodies the receiver stored for output `kind`."""
+    out = []
+    for docs in stored.values():
+        for doc in docs:
+            if kind == "otlp":
+                for rl in doc["resourceLogs"]:
+                    for sl in rl["scopeLogs"]:
+                        out += [lr["body"]["stringValue"] for lr in sl["logRecords"]]
+            elif kind == "loki":
+                for st in doc["streams"]:
+                    out += [v[1] for v in st["values"]]
+            elif kind == "elasticsearch":
+                if "message" in doc:  # a document; action lines have none
+                    out.append(doc["message"])
+            elif kind == "splunk_hec":
+                out.append(doc["event"]["message"])
+    return out
+
+
+class OutputsTest(ShipTestCase):
+    """Every output end to end: the real binary, HTTPS, the receiver's protocol paths."""
+
+    PATHS = {"otlp": "/v1/logs", "loki": "/loki/api/v1/push", "elasticsearch": "/_bulk",
+             "splunk_hec": "/services/collector/event"}
+
+    def ship_with(self, kind, faults=None, **options):
+        rcv = Receiver(self, "--token", TOKEN, faults=faults)
+        self.write_lines(120)
+        self.write_config(self.output_for(rcv, type=kind, endpoint=rcv.url(""), **options))
+        r = self.run_once()
+        return rcv, r
+
+    def check_delivered(self, kind, rcv):
+        self.assertExactlyOnce(payload_messages(kind, rcv.stored()), self.written,
+                               "%s: messages the receiver stored" % kind)
+        self.assertBufferEmpty()
+        agent_id = self.agent_id()
+        reqs = rcv.requests()
+        self.assertGreater(len(reqs), 3, reqs)
+        for q in reqs:
+            self.assertEqual(q["path"], self.PATHS[kind], q)
+            self.assertEqual(q["status"] // 100, 2, q)
+            self.assertEqual(q["content_encoding"], "gzip", q)
+            self.assertTrue(q["decoded"], q)
+            self.assertRegex(q["idempotency_key"] or "", r"^%s-[0-9]+$" % agent_id, q)
+            self.assertEqual(q["auth_scheme"], "Splunk" if kind == "splunk_hec" else "Bearer", q)
+
+    def test_otlp(self):
+        rcv, _ = self.ship_with("otlp")
+        self.check_delivered("otlp", rcv)
+        doc = next(iter(rcv.stored().values()))[0]
+        attrs = {a["key"]: a["value"] for a in doc["resourceLogs"][0]["resource"]["attributes"]}
+        self.assertEqual(attrs["service.name"], {"stringValue": "outpost"}, attrs)
+        self.assertIn("host.name", attrs)
+
+    def test_loki(self):
+        rcv, _ = self.ship_with("loki")
+        self.check_delivered("loki", rcv)
+        doc = next(iter(rcv.stored().values()))[0]
+        labels = doc["streams"][0]["stream"]
+        self.assertEqual(labels["stream"], "app", labels)
+        self.assertNotIn("message", labels)
+
+    def test_elasticsearch(self):
+        rcv, _ = self.ship_with("elasticsearch", index="logs-outpost")
+        self.check_delivered("elasticsearch", rcv)
+        actions = [d for docs in rcv.stored().values() for d in docs if "message" not in d]
+        self.assertEqual(len(actions), len(self.written))
+        self.assertTrue(all(a["create"]["_index"] == "logs-outpost" for a in actions), actions[:3])
+
+    def test_splunk_hec(self):
+        rcv, _ = self.ship_with("splunk_hec", sourcetype="outpost:log")
+        self.check_delivered("splunk_hec", rcv)
+        ev = next(iter(rcv.stored().values()))[0]
+        self.assertEqual(ev["sourcetype"], "outpost:log", ev)
+        self.assertIsInstance(ev["time"], (int, float), ev)
+
+    def test_elasticsearch_partial_failures_retry_some_and_dead_letter_others(self):
+        # The first _bulk answer refuses items: 429 (retry) and 400 (for good).
+        rcv, r = self.ship_with(
+            "elasticsearch", faults=[{"if_path": "/_bulk", "item_status": [201, 429, 400],
+                                      "count": 1}])
+        delivered = payload_messages("elasticsearch", rcv.stored())
+        dead = [rec["message"] for rec in self.export("--dead")]
+        self.assertTrue(dead, "no record was dead-lettered\n%s" % r)
+        self.assertFalse(set(dead) & set(delivered), "dead-lettered records were also delivered")
+        self.assertExactlyOnce(delivered + dead, self.written, "delivered + dead-lettered records")
+        st = self.buffer_stats()
+        self.assertEqual((st["chunks"], st["dead_chunks"]), (0, 1), st)
+        first = [q for q in rcv.requests() if q.get("item_errors")]
+        self.assertEqual(len(first), 1, rcv.requests())
+        # item_errors counts the 429 items (retried, then delivered) and the 400 ones.
+        self.assertGreater(first[0]["item_errors"], len(dead), first[0])
+        status, _ = self.status()
+        o = status["output"]
+        self.assertEqual((o["partial"], o["records_refused"]), (1, len(dead)), o)
+        self.assertEqual(o["records_sent"], len(self.written) - len(dead), o)
+        self.assertIn("mapper_parsing_exception", r.stderr, r)
+
+    def test_splunk_token_is_sent_in_its_own_scheme_only(self):
+        rcv, r = self.ship_with("splunk_hec")
+        for q in rcv.requests():
+            self.assertEqual(q["auth_scheme"], "Splunk", q)
+        self.assertNotIn(TOKEN, r.stdout + r.stderr)
+
+
 class FlushTest(ShipTestCase):
     def buffer_without_output(self, lines):
         """Buffers `lines` lines with no [output] (run --once only buffers)."""

@@ -61,6 +61,9 @@ TEST_CASE("EndpointUrl adds the protocol path only to a bare endpoint", "[ship]"
         "https://loki:3100/loki/api/v1/push");
   CHECK(EndpointUrl("https://gw.example/tenant/push", "/loki/api/v1/push") ==
         "https://gw.example/tenant/push");
+  CHECK(EndpointUrl("https://splunk:8088?channel=x", "/services/collector/event") ==
+        "https://splunk:8088/services/collector/event?channel=x");
+  CHECK(EndpointUrl("https://splunk:8088/?a=b", "/p") == "https://splunk:8088/p?a=b");
 }
 
 TEST_CASE("SetBody compresses as configured and names the encoding", "[ship]") {

@@ -143,12 +143,14 @@ Status SetBody(Compression compression, std::string raw, HttpRequest& request) {
 }
 
 std::string EndpointUrl(const std::string& endpoint, std::string_view default_path) {
-  const size_t scheme = endpoint.find("://");
-  const size_t path = endpoint.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path != std::string::npos && endpoint.find_first_not_of('/', path) != std::string::npos)
+  const size_t q = endpoint.find_first_of("?#");
+  const std::string base = endpoint.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : endpoint.substr(q);
+  const size_t scheme = base.find("://");
+  const size_t path = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path != std::string::npos && base.find_first_not_of('/', path) != std::string::npos)
     return endpoint;  // a path of its own
-  std::string base = path == std::string::npos ? endpoint : endpoint.substr(0, path);
-  return base + std::string(default_path);
+  return base.substr(0, path) + std::string(default_path) + query;
 }
 
 }  // namespace outpost
