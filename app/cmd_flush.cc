@@ -26,7 +26,7 @@ constexpr int kBarWidth = 24;
 constexpr auto kRedrawEvery = std::chrono::milliseconds(200);
 
 std::string Rate(double bytes_per_s) {
-  return FormatSize(static_cast<uint64_t>(std::max(bytes_per_s, 0.0))) + "/s";
+  return FormatBytes(static_cast<uint64_t>(std::max(bytes_per_s, 0.0))) + "/s";
 }
 
 // One line, redrawn in place: "[#####.......]  12/40 chunks  3.2 MiB sent  1.1 MiB/s  ETA 25s".
@@ -52,7 +52,7 @@ class ProgressBar {
     else if (left == 0)
       eta = "0s";
     std::string line = "[" + bar + "] " + std::to_string(done) + "/" + std::to_string(total_) +
-                       " chunks  " + FormatSize(run.bytes_sent) + " sent  " +
+                       " chunks  " + FormatBytes(run.bytes_sent) + " sent  " +
                        Rate(seconds > 0 ? run.bytes_sent / seconds : 0) + "  ETA " + eta;
     if (run.retries > 0) line += "  " + std::to_string(run.retries) + " retries";
     if (!run.last_error.empty() && left > 0 && run.last_error_ms > 0) line += "  (retrying)";
@@ -170,7 +170,7 @@ int Flush(Cli& cli, const FlushOptions& opts) {
     std::printf(
         "flushed %llu records in %llu chunks (%s) to %s in %s; %llu retries, %llu dead\n",
         static_cast<unsigned long long>(run.records_sent),
-        static_cast<unsigned long long>(run.chunks_sent), FormatSize(run.bytes_sent).c_str(),
+        static_cast<unsigned long long>(run.chunks_sent), FormatBytes(run.bytes_sent).c_str(),
         config.output->endpoint.c_str(),
         FormatDuration(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000))).c_str(),
         static_cast<unsigned long long>(run.retries), static_cast<unsigned long long>(run.dead));

@@ -243,7 +243,7 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
                 o.value("endpoint", "").c_str(),
                 static_cast<unsigned long long>(o.value("chunks_sent", uint64_t{0})),
                 static_cast<unsigned long long>(o.value("records_sent", uint64_t{0})),
-                FormatSize(o.value("bytes_sent", uint64_t{0})).c_str(),
+                FormatBytes(o.value("bytes_sent", uint64_t{0})).c_str(),
                 static_cast<unsigned long long>(o.value("retries", uint64_t{0})),
                 static_cast<unsigned long long>(o.value("dead", uint64_t{0})));
     std::printf("         last success %s",

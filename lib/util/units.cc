@@ -1,6 +1,7 @@
 #include "util/units.h"
 
 #include <array>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -156,6 +157,22 @@ std::string FormatSize(uint64_t bytes) {
   for (const auto& [name, m] : kUnits)
     if (bytes != 0 && bytes % m == 0) return std::to_string(bytes / m) + std::string(name);
   return std::to_string(bytes) + "B";
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  static constexpr std::array<std::string_view, 5> kUnits{"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < kUnits.size()) {
+    value /= 1024.0;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", value, std::string(kUnits[unit]).c_str());
+  return buf;
 }
 
 }  // namespace outpost

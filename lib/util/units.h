@@ -30,4 +30,8 @@ std::string FormatDuration(Duration d);
 // Exact binary form when it exists ("256MiB"), else bytes ("1000B" -> "1000B").
 std::string FormatSize(uint64_t bytes);
 
+// For people reading progress and summaries: "512 B", "6.1 KiB", "1.5 GiB" (one
+// decimal from KiB up; not parseable back exactly, unlike FormatSize).
+std::string FormatBytes(uint64_t bytes);
+
 }  // namespace outpost

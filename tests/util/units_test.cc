@@ -92,3 +92,19 @@ TEST_CASE("durations and sizes format back to their shortest exact text") {
 }
 
 }  // namespace outpost
+
+namespace outpost {
+namespace {
+
+TEST_CASE("FormatBytes is short and readable", "[util]") {
+  CHECK(FormatBytes(0) == "0 B");
+  CHECK(FormatBytes(1023) == "1023 B");
+  CHECK(FormatBytes(1024) == "1.0 KiB");
+  CHECK(FormatBytes(6208) == "6.1 KiB");
+  CHECK(FormatBytes(3ULL << 30) == "3.0 GiB");
+  CHECK(FormatBytes(uint64_t(1.5 * (1ULL << 40))) == "1.5 TiB");
+  CHECK(FormatBytes(5000ULL << 40) == "5000.0 TiB");
+}
+
+}  // namespace
+}  // namespace outpost
