@@ -104,7 +104,8 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   platform::InstallStopHandlers(watcher.get());
   std::atomic<bool> stop_shipping{false};
   std::thread ship_thread;
-  if (shipping && !opts.once) {
+  // --once too: uploading overlaps reading; what is left is drained below.
+  if (shipping) {
     ship_thread = std::thread([&] {
       shipping->shipper->Run([&] { return stop_shipping.load() || platform::StopRequested(); });
     });

@@ -6,7 +6,7 @@ stores them decompressed, de-duplicates them by Idempotency-Key and injects faul
                     [--require-client-cert] [--tls-max-version 1.2|1.3]]
                     [--store DIR] [--token TOKEN] [--faults FILE]
                     [--zstd-decoder auto|module|cli|none]
-                    [--max-body-bytes N] [--max-decoded-bytes N]
+                    [--max-body-bytes N] [--max-decoded-bytes N] [--discard]
     dev-receiver.py --proxy [--port N] [--port-file FILE] [--store DIR]
                     [--proxy-user USER:PASSWORD]
 
@@ -34,6 +34,9 @@ Receiver
   answered 200 again but recorded as a duplicate and not stored twice. At start the
   keys and the last seq of an existing DIR/requests.log are loaded, so a restarted
   receiver still de-duplicates.
+  --discard (for benchmarks): bodies are neither decoded nor stored; requests are
+  answered, de-duplicated, counted and logged as usual, with "records" (the
+  X-Outpost-Records header as a number, or null) in requests.log.
   DIR/requests.log: one JSON object per line per request (control endpoints excepted),
   appended after the answer was sent:
     seq, time (arrival, float epoch seconds, once the headers are read), time_done
@@ -790,6 +793,15 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
                 return 401, {"error": "authentication required"}, \
                     {"WWW-Authenticate": 'Bearer realm="outpost-dev-receiver"'}
 
+        if args.discard:  # count and log only: no decoding, no storage
+            records = self.headers.get("X-Outpost-Records") or ""
+            entry["records"] = int(records) if records.isdigit() else None
+            if state.claim_key(entry["idempotency_key"]):
+                state.count_stored()
+            else:
+                entry["duplicate"] = True
+            return self.success(path, entry, None, 0)
+
         decoded, suffix = self.decode(body, entry, args)
         key = entry["idempotency_key"]
         item_status = bulk_rule.get("item_status") if bulk_rule else None
@@ -1100,6 +1112,9 @@ def parse_args(argv):
                         "(raw bodies stored as .ndjson.zst)")
     p.add_argument("--max-body-bytes", type=int, default=256 << 20)
     p.add_argument("--max-decoded-bytes", type=int, default=MAX_DECODED_DEFAULT)
+    p.add_argument("--discard", action="store_true",
+                   help="benchmarks: answer, de-duplicate and log requests (with their "
+                        "X-Outpost-Records) but neither decode nor store bodies")
     p.add_argument("--proxy", action="store_true",
                    help="run a CONNECT-only forward proxy to 127.0.0.1 instead")
     p.add_argument("--proxy-user", help="USER:PASSWORD required as Proxy-Authorization: Basic")
@@ -1110,7 +1125,7 @@ def parse_args(argv):
     if not 0 <= args.port <= 65535:
         p.error("--port must be 0..65535")
     if args.proxy:
-        for name in ("tls_dir", "token", "faults", "require_client_cert"):
+        for name in ("tls_dir", "token", "faults", "require_client_cert", "discard"):
             if getattr(args, name):
                 p.error("--%s is not used with --proxy" % name.replace("_", "-"))
     else:

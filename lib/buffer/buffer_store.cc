@@ -233,6 +233,11 @@ Status BufferStore::Impl::OpenWritable() {
   OUTPOST_RETURN_IF_ERROR(ApplyPragmas());
   if (*version < kSchemaVersion) OUTPOST_RETURN_IF_ERROR(Migrate(*version));
   schema_version = kSchemaVersion;
+  // Indexes for the shipper: delivery order, and "is any chunk waiting for a retry".
+  // Not part of the versioned schema: an agent without them reads the file the same.
+  OUTPOST_RETURN_IF_ERROR(
+      db.Exec("CREATE INDEX IF NOT EXISTS chunks_by_order ON chunks (seq, sub);"
+              "CREATE INDEX IF NOT EXISTS chunks_by_retry ON chunks (next_attempt_at)"));
   return LoadUsage();
 }
 
@@ -692,8 +697,20 @@ Result<std::vector<StoredChunk>> BufferStore::DueChunks(int64_t now_ms, size_t l
   Status status = InTransaction(m.db, "BEGIN", [&]() -> Status {
     // First the ids (small rows, no body), then each chosen chunk with its body, all
     // from one snapshot.
-    Result<Statement> due = m.db.Prepare("SELECT id FROM (" + std::string(kGates) +
-                                         ") WHERE gate <= ?1 ORDER BY seq, sub");
+    // When no chunk waits for a later retry (the usual case) every chunk is due and
+    // the first ones in delivery order are the answer: an index walk instead of
+    // computing every stream's gate over the whole table.
+    Result<Statement> waiting =
+        m.db.Prepare("SELECT EXISTS (SELECT 1 FROM chunks WHERE next_attempt_at > ?1)");
+    if (!waiting.ok()) return waiting.status();
+    OUTPOST_RETURN_IF_ERROR(waiting->BindInt64(1, now_ms));
+    Result<bool> w = waiting->Step();
+    if (!w.ok()) return w.status();
+    const bool any_waiting = *w && waiting->ColumnInt64(0) != 0;
+    Result<Statement> due = m.db.Prepare(
+        any_waiting
+            ? "SELECT id FROM (" + std::string(kGates) + ") WHERE gate <= ?1 ORDER BY seq, sub"
+            : std::string("SELECT id FROM chunks WHERE ?1 IS NOT NULL ORDER BY seq, sub"));
     if (!due.ok()) return due.status();
     OUTPOST_RETURN_IF_ERROR(due->BindInt64(1, now_ms));
     std::vector<int64_t> ids;
@@ -930,6 +947,12 @@ Result<std::vector<int64_t>> BufferStore::Replace(int64_t id, std::vector<Sealed
   m.used_bytes = SaturatingSub(m.used_bytes, old_bytes);
   for (const SealedChunk& part : parts) m.used_bytes += part.body.size();
   return ids;
+}
+
+Result<uint64_t> BufferStore::CountLive() {
+  Result<int64_t> n = QueryInt64(impl_->db, "SELECT count(*) FROM chunks");
+  if (!n.ok()) return n.status().WithContext("counting chunks in " + impl_->Name());
+  return FromDb(*n);
 }
 
 Result<uint64_t> BufferStore::CountDead() {

@@ -232,6 +232,9 @@ class BufferStore {
   // replace the chunk in one transaction, so the delivered ones are never sent again.
   Result<std::vector<int64_t>> Replace(int64_t id, std::vector<SealedChunk> parts);
 
+  // The number of live chunks (waiting to be sent): cheaper than Stats().
+  Result<uint64_t> CountLive();
+
   // The number of dead chunks.
   Result<uint64_t> CountDead();
 

@@ -481,10 +481,10 @@ Status Shipper::Drain(Duration patience, const std::function<bool()>& should_sto
       return Unavailable("stopped before the buffer was empty");
     }
     Step(kBusyWait);
-    Result<BufferStats> st = store_.Stats();
-    const uint64_t left = st.ok() ? st->chunks : 0;
+    Result<uint64_t> live = store_.CountLive();
+    const uint64_t left = live.ok() ? *live : 0;
     if (progress) progress(stats(), left);
-    if (st.ok() && left == 0 && in_flight_.empty()) {
+    if (live.ok() && left == 0 && in_flight_.empty()) {
       SaveStats(true);
       return Status::Ok();
     }
