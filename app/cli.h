@@ -90,5 +90,6 @@ void AddRunCommand(CLI::App& app, Cli& cli, Action& action);
 void AddStatusCommand(CLI::App& app, Cli& cli, Action& action);
 void AddBufferCommand(CLI::App& app, Cli& cli, Action& action);
 void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
+void AddQueryCommands(CLI::App& app, Cli& cli, Action& action);  // query, tables
 
 }  // namespace outpost::app

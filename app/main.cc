@@ -47,6 +47,7 @@ int Run(int argc, char** argv) {
   AddStatusCommand(app, cli, action);
   AddBufferCommand(app, cli, action);
   AddFlushCommand(app, cli, action);
+  AddQueryCommands(app, cli, action);
 
   try {
     app.parse(argc, argv);

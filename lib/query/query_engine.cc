@@ -22,6 +22,7 @@ struct QueryEngine::Impl {
   int64_t max_rows = 0;
   bool timed_out = false;
   bool too_many_rows = false;
+  bool declaring = false;  // inside sqlite3_declare_vtab: the authorizer lets it pass
   struct Module;
   std::vector<std::unique_ptr<Module>> modules;
 
@@ -69,7 +70,9 @@ void SetError(sqlite3_vtab* vtab, const std::string& message) {
 
 int Connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
   auto* module = static_cast<Impl::Module*>(aux);
+  module->engine->declaring = true;
   const int rc = sqlite3_declare_vtab(db, DeclareSql(*module->table).c_str());
+  module->engine->declaring = false;
   if (rc != SQLITE_OK) {
     *err = sqlite3_mprintf("cannot declare table %s", module->table->name.c_str());
     return rc;
@@ -307,7 +310,8 @@ sqlite3_module MakeModule() {
 const sqlite3_module kModule = MakeModule();
 
 // Reading only: SELECT, reads of columns, functions, recursive CTEs.
-int Authorize(void*, int action, const char*, const char*, const char*, const char*) {
+int Authorize(void* user, int action, const char*, const char*, const char*, const char*) {
+  if (static_cast<Impl*>(user)->declaring) return SQLITE_OK;  // a table's own declaration
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -364,7 +368,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Create(
       return Internal("cannot register table " + t.name + ": " + sqlite3_errmsg(m.db));
     m.modules.push_back(std::move(module));
   }
-  sqlite3_set_authorizer(m.db, Authorize, nullptr);
+  sqlite3_set_authorizer(m.db, Authorize, &m);
   sqlite3_progress_handler(m.db, 1000, Progress, &m);
   return engine;
 }

@@ -1,4 +1,5 @@
 // POSIX host name and terminal detection (Linux and macOS).
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,6 +17,12 @@ std::string HostName() {
 
 bool IsTerminal(StdStream stream) {
   return isatty(stream == StdStream::kStdout ? STDOUT_FILENO : STDERR_FILENO) == 1;
+}
+
+int TerminalColumns() {
+  struct winsize ws {};
+  if (isatty(STDOUT_FILENO) != 1 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col > 0 ? ws.ws_col : 80;
 }
 
 unsigned long RaiseOpenFileLimit() {

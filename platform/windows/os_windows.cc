@@ -31,6 +31,14 @@ bool IsTerminal(StdStream stream) {
   return true;
 }
 
+int TerminalColumns() {
+  HANDLE h = GetStdHandle(STD_OUTPUT_HANDLE);
+  CONSOLE_SCREEN_BUFFER_INFO info{};
+  if (h == INVALID_HANDLE_VALUE || h == nullptr || !GetConsoleScreenBufferInfo(h, &info)) return 0;
+  const int cols = info.srWindow.Right - info.srWindow.Left + 1;
+  return cols > 0 ? cols : 80;
+}
+
 DefaultPaths GetDefaultPaths() {
   char buf[MAX_PATH] = {};
   const DWORD n = GetEnvironmentVariableA("ProgramData", buf, sizeof buf);

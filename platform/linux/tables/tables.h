@@ -5,6 +5,24 @@
 
 namespace outpost::platform::linux_tables {
 
-TableDef OsVersionTable();  // os_version.cc
+TableDef OsVersionTable();       // os_version.cc
+TableDef ProcessesTable();       // processes.cc
+TableDef FileTable();            // file.cc
+TableDef HashTable();            // hash.cc
+TableDef ListeningPortsTable();  // listening_ports.cc
+TableDef RoutesTable();          // routes.cc
+
+TableDef SystemInfoTable();      // system_info.cc
+TableDef UptimeTable();          // uptime.cc
+TableDef KernelInfoTable();      // kernel_info.cc
+TableDef UsersTable();           // users.cc
+TableDef GroupsTable();          // groups.cc
+TableDef LoggedInUsersTable();   // logged_in_users.cc
+TableDef MountsTable();          // mounts.cc
+TableDef KernelModulesTable();   // kernel_modules.cc
+TableDef SystemControlsTable();  // system_controls.cc
+TableDef ShadowTable();          // shadow.cc
+TableDef CrontabTable();         // crontab.cc
+TableDef AuthorizedKeysTable();  // authorized_keys.cc
 
 }  // namespace outpost::platform::linux_tables

@@ -18,6 +18,9 @@ enum class StdStream { kStdout, kStderr };
 // Windows this also switches the console to interpret ANSI escape sequences.
 bool IsTerminal(StdStream stream);
 
+// The width in columns of the terminal on stdout, or 0 when stdout is not one.
+int TerminalColumns();
+
 // Raises the soft limit on open files to the hard limit (a tailer may hold thousands
 // of files open). Returns the limit now in force, or 0 where there is none to raise.
 unsigned long RaiseOpenFileLimit();
