@@ -138,6 +138,21 @@ std::filesystem::path AgentLockFile(const Config& config) {
   return config.agent.state_dir / "agent.lock";
 }
 
+BufferStore::Options BufferStoreOptions(const Config& config, bool read_only) {
+  BufferStore::Options bo;
+  bo.file = BufferFile(config);
+  bo.read_only = read_only;
+  bo.durability = config.buffer.durability;
+  bo.max_bytes = config.buffer.max_bytes;
+  return bo;
+}
+
+int SetupExitCode(const Status& error) {
+  return error.code() == Code::kUnsupported || error.code() == Code::kInvalidArgument
+             ? kExitUsage
+             : kExitRuntime;
+}
+
 std::unique_ptr<platform::ProcessLock> AcquireAgentLock(const Config& config,
                                                         std::string* message) {
   constexpr int kAttempts = 20;

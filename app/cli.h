@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "buffer/buffer_store.h"
 #include "config/config_loader.h"
 #include "outpost/platform/process_lock.h"
 #include "util/clock.h"
@@ -69,6 +70,13 @@ class Cli {
 // Files in the state directory.
 std::filesystem::path BufferFile(const Config& config);     // buffer.db
 std::filesystem::path AgentLockFile(const Config& config);  // agent.lock
+
+// How every command opens buffer.db: the file, cap and durability from the config.
+BufferStore::Options BufferStoreOptions(const Config& config, bool read_only = false);
+
+// The exit code for a setup error: a config the code refused (kInvalidArgument,
+// kUnsupported) is a usage error, anything else a runtime failure.
+int SetupExitCode(const Status& error);
 
 // Takes agent.lock, retrying for a moment (`outpost status` holds it briefly to see
 // whether an agent runs). Null, with why (who holds it) in `message`, when another

@@ -71,12 +71,7 @@ std::optional<int64_t> ParseSince(const std::string& text, int64_t now_ms) {
 }
 
 Result<std::unique_ptr<BufferStore>> OpenStore(Cli& cli, const Config& config, bool read_only) {
-  BufferStore::Options bo;
-  bo.file = BufferFile(config);
-  bo.read_only = read_only;
-  bo.max_bytes = config.buffer.max_bytes;
-  bo.durability = config.buffer.durability;
-  return BufferStore::Open(bo, cli.clock(), cli.logger());
+  return BufferStore::Open(BufferStoreOptions(config, read_only), cli.clock(), cli.logger());
 }
 
 int Fail(const std::string& what, const Status& s) {

@@ -101,10 +101,7 @@ int Flush(Cli& cli, const FlushOptions& opts) {
     return kExitRuntime;
   }
 
-  BufferStore::Options bo;
-  bo.file = BufferFile(config);
-  bo.durability = config.buffer.durability;
-  bo.max_bytes = config.buffer.max_bytes;
+  const BufferStore::Options bo = BufferStoreOptions(config);
   Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
   if (!store.ok()) {
     std::fprintf(stderr, "outpost: cannot open %s: %s\n", bo.file.string().c_str(),
@@ -127,9 +124,7 @@ int Flush(Cli& cli, const FlushOptions& opts) {
   Result<std::unique_ptr<Shipping>> sh = SetUpShipping(cli, config, *agent_id, host);
   if (!sh.ok()) {
     std::fprintf(stderr, "outpost: [output]: %s\n", sh.status().message().c_str());
-    return sh.status().code() == Code::kUnsupported || sh.status().code() == Code::kInvalidArgument
-               ? kExitUsage
-               : kExitRuntime;
+    return SetupExitCode(sh.status());
   }
   Shipper& shipper = *(*sh)->shipper;
 

@@ -52,10 +52,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   }
   platform::RaiseOpenFileLimit();
 
-  BufferStore::Options bo;
-  bo.file = BufferFile(config);
-  bo.durability = config.buffer.durability;
-  bo.max_bytes = config.buffer.max_bytes;
+  const BufferStore::Options bo = BufferStoreOptions(config);
   Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
   if (!store.ok()) {
     std::fprintf(stderr, "outpost: cannot open %s: %s\n", bo.file.string().c_str(),
@@ -89,10 +86,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     Result<std::unique_ptr<Shipping>> sh = SetUpShipping(cli, config, id.agent_id, id.host);
     if (!sh.ok()) {
       std::fprintf(stderr, "outpost: [output]: %s\n", sh.status().message().c_str());
-      return sh.status().code() == Code::kUnsupported ||
-                     sh.status().code() == Code::kInvalidArgument
-                 ? kExitUsage
-                 : kExitRuntime;
+      return SetupExitCode(sh.status());
     }
     shipping = std::move(sh).value();
     Shipper* shipper = shipping->shipper.get();

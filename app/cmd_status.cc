@@ -51,10 +51,7 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   out["agent"] = {
       {"running", running}, {"lock", holder}, {"state_dir", config.agent.state_dir.string()}};
 
-  BufferStore::Options bo;
-  bo.file = BufferFile(config);
-  bo.read_only = true;
-  bo.max_bytes = config.buffer.max_bytes;
+  const BufferStore::Options bo = BufferStoreOptions(config, /*read_only=*/true);
   Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
   if (!store.ok()) {
     if (store.status().code() != Code::kNotFound) {

@@ -80,11 +80,8 @@ Result<std::unique_ptr<Shipping>> SetUpShipping(Cli& cli, const Config& config,
   if (!transport.ok()) return transport.status();
   s->transport = std::move(transport).value();
 
-  BufferStore::Options bo;
-  bo.file = BufferFile(config);
-  bo.durability = config.buffer.durability;
-  bo.max_bytes = config.buffer.max_bytes;
-  Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
+  Result<std::unique_ptr<BufferStore>> store =
+      BufferStore::Open(BufferStoreOptions(config), cli.clock(), cli.logger());
   if (!store.ok()) return store.status();
   s->store = std::move(store).value();
 
