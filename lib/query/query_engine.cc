@@ -359,6 +359,11 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Create(
   Impl& m = *engine->impl_;
   sqlite3_db_config(m.db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(m.db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  // osquery's SQLite reads "text" as a string where no such column exists, and many
+  // published osquery queries rely on it (WHERE status = "Live"); our build turns that
+  // off by default (SQLITE_DQS=0, right for buffer.db), so the query connection turns
+  // it back on.
+  sqlite3_db_config(m.db, SQLITE_DBCONFIG_DQS_DML, 1, nullptr);
   for (const platform::TableDef& t : tables) {
     auto module = std::make_unique<Impl::Module>();
     module->engine = &m;

@@ -201,6 +201,10 @@ TEST_CASE("only reading is allowed", "[query]") {
     CHECK_FALSE(r.ok());
     CHECK(r.status().code() == Code::kInvalidArgument);
   }
+  // osquery's SQLite takes a double-quoted word that names no column as a string.
+  Result<QueryResult> dq = f.Run("SELECT n FROM numbers WHERE name = \"n2\"");
+  REQUIRE(dq.ok());
+  CHECK(Column0(*dq) == std::vector<std::string>{"2"});
   Result<QueryResult> ok = f.Run("SELECT 1 AS one, 2.5, NULL, 'x';");
   REQUIRE(ok.ok());
   CHECK(ok->columns[0] == "one");

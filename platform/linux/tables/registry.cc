@@ -25,6 +25,12 @@ const std::vector<TableDef>& DeviceTables() {
     t.push_back(linux_tables::ShadowTable());
     t.push_back(linux_tables::CrontabTable());
     t.push_back(linux_tables::AuthorizedKeysTable());
+    t.push_back(linux_tables::SshdConfigTable());
+    t.push_back(linux_tables::DebPackagesTable());
+    t.push_back(linux_tables::SystemdUnitsTable());
+    t.push_back(linux_tables::FirewallTable());
+    t.push_back(linux_tables::DiskEncryptionTable());
+    t.push_back(linux_tables::SuidBinTable());
     return t;
   }();
   return tables;

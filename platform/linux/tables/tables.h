@@ -24,5 +24,11 @@ TableDef SystemControlsTable();  // system_controls.cc
 TableDef ShadowTable();          // shadow.cc
 TableDef CrontabTable();         // crontab.cc
 TableDef AuthorizedKeysTable();  // authorized_keys.cc
+TableDef SshdConfigTable();      // sshd_config.cc
+TableDef DebPackagesTable();     // deb_packages.cc
+TableDef SystemdUnitsTable();    // systemd_units.cc
+TableDef FirewallTable();        // firewall.cc
+TableDef DiskEncryptionTable();  // disk_encryption.cc
+TableDef SuidBinTable();         // suid_bin.cc
 
 }  // namespace outpost::platform::linux_tables
