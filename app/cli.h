@@ -99,5 +99,6 @@ void AddStatusCommand(CLI::App& app, Cli& cli, Action& action);
 void AddBufferCommand(CLI::App& app, Cli& cli, Action& action);
 void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
 void AddQueryCommands(CLI::App& app, Cli& cli, Action& action);  // query, tables
+void AddCheckCommand(CLI::App& app, Cli& cli, Action& action);
 
 }  // namespace outpost::app

@@ -4,16 +4,25 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <random>
+#include <set>
+#include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "buffer/buffer_store.h"
+#include "check/check_scheduler.h"
+#include "check/policy.h"
 #include "cli.h"
 #include "collect/pipeline.h"
 #include "outpost/platform/change_watcher.h"
 #include "outpost/platform/process_lock.h"
 #include "outpost/platform/signals.h"
 #include "outpost/platform/system.h"
+#include "outpost/platform/table.h"
+#include "query/query_engine.h"
 #include "shipping.h"
 #include "util/build_info.h"
 
@@ -25,6 +34,69 @@ struct RunOptions {
   bool json = false;
   bool poll = false;
 };
+
+// Policy checks on schedule (stream "checks"), with their own buffer.db connection,
+// query engine and thread. Null when checks are off, have no policies, or this OS has
+// no device tables; a policy with errors is logged (file:line) and left out.
+struct ScheduledChecks {
+  std::unique_ptr<BufferStore> store;
+  std::unique_ptr<QueryEngine> engine;
+  std::unique_ptr<CheckScheduler> scheduler;
+  std::thread thread;
+};
+
+std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
+                                             const PipelineIdentity& id) {
+  ComponentLogger log(cli.logger(), "checks");
+  if (!config.checks.enabled || config.checks.policies.empty()) return nullptr;
+  if (platform::DeviceTables().empty()) {
+    log.Info("device checks are not available on " + std::string(platform::DeviceTablesOs()) +
+             " yet");
+    return nullptr;
+  }
+  PolicyOptions po;
+  po.default_interval = config.checks.interval;
+  std::vector<Check> checks;
+  std::set<std::string> ids;
+  for (const std::filesystem::path& path : config.checks.policies) {
+    PolicyParseResult p = LoadPolicyFile(path, po);
+    for (const PolicyError& e : p.errors)
+      log.Error(e.ToString() + " (the checks of this policy are left out)");
+    for (Check& c : p.checks) {
+      if (!ids.insert(c.id).second) {
+        log.Error(c.policy_file + ":" + std::to_string(c.line) + ": check '" + c.id +
+                  "': this id is used by another check; this one is left out");
+        continue;
+      }
+      checks.push_back(std::move(c));
+    }
+  }
+  if (checks.empty()) {
+    log.Warn("no checks to run from checks.policies");
+    return nullptr;
+  }
+  auto sc = std::make_unique<ScheduledChecks>();
+  Result<std::unique_ptr<BufferStore>> store =
+      BufferStore::Open(BufferStoreOptions(config), cli.clock(), cli.logger());
+  if (!store.ok()) {
+    log.Error("cannot open buffer.db for the checks: " + store.status().message());
+    return nullptr;
+  }
+  sc->store = std::move(store).value();
+  Result<std::unique_ptr<QueryEngine>> engine =
+      QueryEngine::Create(platform::DeviceTables(), "/", cli.clock());
+  if (!engine.ok()) {
+    log.Error("cannot start the query engine for the checks: " + engine.status().message());
+    return nullptr;
+  }
+  sc->engine = std::move(engine).value();
+  sc->scheduler = std::make_unique<CheckScheduler>(
+      std::move(checks), config.checks, CheckIdentity{id.agent_id, id.host}, *sc->store,
+      *sc->engine, cli.clock(), cli.logger(), std::random_device{}(),
+      std::string(platform::DeviceTablesOs()));
+  log.Info(std::to_string(sc->scheduler->checks()) + " check(s) scheduled");
+  return sc;
+}
 
 int RunAgent(Cli& cli, const RunOptions& opts) {
   ConfigParseResult r;
@@ -95,6 +167,12 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     log.Info("no [output]: records stay in buffer.db (see outpost buffer export)");
   }
 
+  std::unique_ptr<ScheduledChecks> checks = SetUpChecks(cli, config, id);
+  if (checks && shipping) {
+    Shipper* shipper = shipping->shipper.get();
+    checks->scheduler->set_on_commit([shipper] { shipper->Wake(); });
+  }
+
   platform::InstallStopHandlers(watcher.get());
   std::atomic<bool> stop_shipping{false};
   std::thread ship_thread;
@@ -106,15 +184,21 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
       shipping->shipper->Run([&] { return stop_shipping.load() || platform::StopRequested(); });
     });
   }
+  if (checks && !opts.once) checks->thread = std::thread([&] { checks->scheduler->Run(); });
   Status st = pipeline.Start();
   if (st.ok()) {
     if (opts.once) {
       st = pipeline.RunOnce();
+      if (st.ok() && checks) (void)checks->scheduler->RunAll();  // failures are logged
     } else {
       log.Info("running: " + std::to_string(config.file_sources.size()) + " source(s), buffer " +
                bo.file.string() + (watcher->native() ? "" : " (polling for changes)"));
       st = pipeline.Run([] { return platform::StopRequested(); });
     }
+  }
+  if (checks && checks->thread.joinable()) {
+    checks->scheduler->Stop();
+    checks->thread.join();
   }
   if (ship_thread.joinable()) {
     stop_shipping = true;

@@ -48,6 +48,7 @@ int Run(int argc, char** argv) {
   AddBufferCommand(app, cli, action);
   AddFlushCommand(app, cli, action);
   AddQueryCommands(app, cli, action);
+  AddCheckCommand(app, cli, action);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Integration test of policy checks inside `outpost run`: `run --once` with a policy
+writes one record per check to stream "checks" of buffer.db (`outpost buffer export`
+shows them), and a second run with unchanged results writes nothing more.
+
+    python3 run_checks_test.py --binary build/dev/app/outpost --source-dir . [-v]
+
+Linux only (other OSes have no device tables yet: the test skips itself there).
+Standard library only.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ARGS = None
+
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                     "runtime error:")
+
+POLICY = '''
+[[check]]
+id = "always-passes"
+title = "A query that returns a row"
+severity = "low"
+query = "SELECT 1 AS one"
+remediation = "Nothing to do"
+
+[[check]]
+id = "always-fails"
+title = "A query that returns nothing"
+severity = "high"
+query = "SELECT 1 WHERE 0"
+remediation = "Nothing to do: it is a test"
+'''
+
+
+@unittest.skipUnless(sys.platform.startswith("linux"), "device tables exist on Linux only")
+class RunChecksTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="outpost-checks-")
+        self.dir = self.tmp.name
+        self.state = os.path.join(self.dir, "state")
+        with open(os.path.join(self.dir, "policy.toml"), "w") as f:
+            f.write(POLICY)
+        with open(os.path.join(self.dir, "outpost.toml"), "w") as f:
+            f.write('[agent]\nstate_dir = "%s"\nhostname = "checkhost"\n\n'
+                    '[checks]\npolicies = ["policy.toml"]\n' % self.state)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def outpost(self, *args):
+        argv = [ARGS.binary, "--config", os.path.join(self.dir, "outpost.toml"), *args]
+        p = subprocess.run(argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60, text=True, errors="replace")
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr[-4000:])
+        return p
+
+    def checks(self):
+        p = self.outpost("buffer", "export", "--stream", "checks")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [json.loads(line) for line in p.stdout.splitlines() if line]
+
+    def test_run_once_writes_check_results_once(self):
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        records = self.checks()
+        self.assertEqual([r["check_id"] for r in records], ["always-passes", "always-fails"])
+        ok, bad = records
+        self.assertEqual(list(ok), ["@timestamp", "host", "agent_id", "stream", "source",
+                                    "check_id", "title", "severity", "status", "rows"])
+        self.assertEqual(ok["host"], "checkhost")
+        self.assertEqual(ok["stream"], "checks")
+        self.assertEqual(ok["source"], "check")
+        self.assertEqual(ok["severity"], "low")
+        self.assertEqual(ok["status"], "pass")
+        self.assertEqual(ok["rows"], [{"one": "1"}])
+        self.assertEqual(bad["status"], "fail")
+        self.assertEqual(bad["rows"], [])
+        self.assertEqual(bad["remediation"], "Nothing to do: it is a test")
+
+        # Unchanged results are not written again.
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.checks()), 2)
+
+    def test_policy_errors_do_not_stop_the_agent(self):
+        with open(os.path.join(self.dir, "policy.toml"), "a") as f:
+            f.write('\n[[check]]\nid = "typo"\ntitle = "t"\nquery = "SELECT 1"\n'
+                    'remediation = "r"\nsevrity = "low"\n')
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("policy.toml:", p.stderr)
+        self.assertEqual(self.checks(), [])
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser(description="outpost run: policy checks")
+    parser.add_argument("--binary", required=True, help="the outpost executable")
+    parser.add_argument("--source-dir", required=True, help="the source tree")
+    ARGS, rest = parser.parse_known_args()
+    ARGS.binary = os.path.abspath(ARGS.binary)
+    if not os.path.isfile(ARGS.binary):
+        parser.error("no such binary: %s" % ARGS.binary)
+    program = unittest.main(argv=[sys.argv[0], *rest], exit=False)
+    return 0 if program.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
