@@ -1,5 +1,7 @@
 #include "check/policy.h"
 
+#include "config/toml_reader.h"
+
 #include <algorithm>
 #include <array>
 #include <fstream>
@@ -23,30 +25,6 @@ constexpr std::array<std::string_view, 5> kSeverities = {"info", "low", "medium"
 const std::vector<std::string> kPlatforms = {"linux", "windows", "macos", "posix", "all"};
 const std::vector<std::string> kKeys = {"id",        "title",    "description", "severity",
                                         "platforms", "interval", "query",       "remediation"};
-
-std::string TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::date:
-    case toml::node_type::time:
-    case toml::node_type::date_time:
-      return "a date or time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -94,8 +72,10 @@ class CheckReader {
     }
     const auto* s = n->as_string();
     if (s == nullptr) {
-      Error(n->source(), "'" + std::string(key) + "' must be a string, found " + TypeName(*n),
-            "write " + std::string(key) + " = " + std::string(example));
+      Error(
+          n->source(),
+          "'" + std::string(key) + "' must be a string, found " + config_internal::TomlTypeName(*n),
+          "write " + std::string(key) + " = " + std::string(example));
       return {};
     }
     if (required && s->get().find_first_not_of(" \t\r\n") == std::string::npos)
@@ -147,8 +127,8 @@ bool ReadCheck(CheckReader& r, const PolicyOptions& options, Check& out) {
       const std::vector<std::string> names(kSeverities.begin(), kSeverities.end());
       const std::string near = s ? NearestWord(s->get(), names) : "";
       r.Error(n->source(),
-              "'severity' is " + (s ? Quote(s->get()) : TypeName(*n)) + ", expected " +
-                  JoinOr(Quoted(names)),
+              "'severity' is " + (s ? Quote(s->get()) : config_internal::TomlTypeName(*n)) +
+                  ", expected " + JoinOr(Quoted(names)),
               near.empty() ? "write severity = \"medium\""
                            : "did you mean severity = " + Quote(near) + "?");
     }
@@ -168,7 +148,8 @@ bool ReadCheck(CheckReader& r, const PolicyOptions& options, Check& out) {
       else
         out.interval = *d;
     } else {
-      r.Error(n->source(), "'interval' must be a duration string, found " + TypeName(*n),
+      r.Error(n->source(),
+              "'interval' must be a duration string, found " + config_internal::TomlTypeName(*n),
               "write it with a unit, e.g. interval = \"1h\"");
     }
   }
@@ -176,7 +157,8 @@ bool ReadCheck(CheckReader& r, const PolicyOptions& options, Check& out) {
   if (const toml::node* n = t.get("platforms")) {
     const auto* a = n->as_array();
     if (a == nullptr) {
-      r.Error(n->source(), "'platforms' must be an array of strings, found " + TypeName(*n),
+      r.Error(n->source(),
+              "'platforms' must be an array of strings, found " + config_internal::TomlTypeName(*n),
               n->is_string() ? "write platforms = [" + Quote(n->as_string()->get()) + "]"
                              : "e.g. platforms = [\"linux\"]");
     } else if (a->empty()) {
@@ -193,8 +175,8 @@ bool ReadCheck(CheckReader& r, const PolicyOptions& options, Check& out) {
         }
         const std::string near = s ? NearestWord(s->get(), kPlatforms) : "";
         r.Error(el.source(),
-                "'platforms' has " + (s ? Quote(s->get()) : TypeName(el)) + ", expected " +
-                    JoinOr(Quoted(kPlatforms)),
+                "'platforms' has " + (s ? Quote(s->get()) : config_internal::TomlTypeName(el)) +
+                    ", expected " + JoinOr(Quoted(kPlatforms)),
                 near.empty() ? "" : "did you mean " + Quote(near) + "?");
       }
     }
@@ -279,10 +261,11 @@ PolicyParseResult ParsePolicy(std::string_view text, const std::string& file_nam
   const toml::node* checks = doc.get("check");
   const toml::array* array = checks ? checks->as_array() : nullptr;
   if (checks != nullptr && array == nullptr) {
-    PolicyError e =
-        FileError(file_name, "'check' must be an array of tables, found " + TypeName(*checks),
-                  checks->is_table() ? "write [[check]] (two brackets), one per check"
-                                     : "write each check as a [[check]] table");
+    PolicyError e = FileError(
+        file_name,
+        "'check' must be an array of tables, found " + config_internal::TomlTypeName(*checks),
+        checks->is_table() ? "write [[check]] (two brackets), one per check"
+                           : "write each check as a [[check]] table");
     e.line = static_cast<int>(checks->source().begin.line);
     e.column = static_cast<int>(checks->source().begin.column);
     result.errors.push_back(std::move(e));
@@ -298,9 +281,10 @@ PolicyParseResult ParsePolicy(std::string_view text, const std::string& file_nam
       const toml::node& el = *array->get(i);
       const toml::table* t = el.as_table();
       if (t == nullptr) {
-        PolicyError e =
-            FileError(file_name, "each 'check' entry must be a table, found " + TypeName(el),
-                      "write each check as a [[check]] table");
+        PolicyError e = FileError(
+            file_name,
+            "each 'check' entry must be a table, found " + config_internal::TomlTypeName(el),
+            "write each check as a [[check]] table");
         e.line = static_cast<int>(el.source().begin.line);
         result.errors.push_back(std::move(e));
         continue;

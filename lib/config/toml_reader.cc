@@ -7,7 +7,11 @@
 namespace outpost::config_internal {
 namespace {
 
-std::string TypeName(const toml::node& n) {
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+std::string TomlTypeName(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string:
       return "a string";
@@ -32,10 +36,6 @@ std::string TypeName(const toml::node& n) {
   }
   return "nothing";
 }
-
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-}  // namespace
 
 std::string TomlQuote(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -148,7 +148,7 @@ void TableReader::WrongType(std::string_view key, const toml::node& node,
                             std::string_view expected) {
   ctx_.Error(
       node.source(), KeyPath(key),
-      "'" + KeyPath(key) + "' must be " + std::string(expected) + ", found " + TypeName(node));
+      "'" + KeyPath(key) + "' must be " + std::string(expected) + ", found " + TomlTypeName(node));
 }
 
 std::string TableReader::String(std::string_view key, std::string def, std::string_view doc,
@@ -230,7 +230,7 @@ Duration TableReader::Dur(std::string_view key, Duration def, std::string_view d
       }
     } else if (n->is_integer() || n->is_floating_point()) {
       ctx_.Error(n->source(), KeyPath(key),
-                 "'" + KeyPath(key) + "' must be a duration string, found " + TypeName(*n),
+                 "'" + KeyPath(key) + "' must be a duration string, found " + TomlTypeName(*n),
                  "write it with a unit, e.g. \"30s\" or \"5m\"");
     } else {
       WrongType(key, *n, "a duration string such as \"30s\"");
@@ -334,7 +334,7 @@ std::vector<std::string> TableReader::ReadStrings(std::string_view key, KeyOptio
         else
           ctx_.Error(el.source(), KeyPath(key),
                      "'" + KeyPath(key) + "' element " + std::to_string(i + 1) +
-                         " must be a string, found " + TypeName(el));
+                         " must be a string, found " + TomlTypeName(el));
       }
     } else if (const auto* s = n->as_string()) {
       ctx_.Error(n->source(), KeyPath(key),
@@ -391,7 +391,7 @@ std::map<std::string, std::string> TableReader::StringMap(std::string_view key,
         else
           ctx_.Error(val.source(), KeyPath(key) + "." + std::string(k.str()),
                      "'" + KeyPath(key) + "." + std::string(k.str()) +
-                         "' must be a string, found " + TypeName(val));
+                         "' must be a string, found " + TomlTypeName(val));
       }
     } else {
       WrongType(key, *n, "a table of strings, e.g. { env = \"prod\" }");
@@ -434,7 +434,7 @@ void TableReader::ArrayOfTables(std::string_view key, std::string_view doc,
   const toml::array* a = n->as_array();
   if (a == nullptr) {
     ctx_.Error(n->source(), KeyPath(key),
-               "'" + sub_path + "' must be an array of tables, found " + TypeName(*n),
+               "'" + sub_path + "' must be an array of tables, found " + TomlTypeName(*n),
                n->is_table() ? "write [[" + sub_path + "]] (two brackets), one per entry" : "");
     return;
   }
@@ -443,7 +443,7 @@ void TableReader::ArrayOfTables(std::string_view key, std::string_view doc,
     const toml::table* t = el.as_table();
     if (t == nullptr) {
       ctx_.Error(el.source(), sub_path,
-                 "each '" + sub_path + "' entry must be a table, found " + TypeName(el));
+                 "each '" + sub_path + "' entry must be a table, found " + TomlTypeName(el));
       continue;
     }
     TableReader sub(ctx_, t, sub_path, static_cast<int>(i), true);

@@ -21,6 +21,9 @@
 
 namespace outpost::config_internal {
 
+// "a string", "an integer", "a table", ...: a TOML value's kind, for error messages.
+std::string TomlTypeName(const toml::node& node);
+
 // Collects diagnostics, effective values and key docs for one document.
 struct ReadContext {
   std::string file;
