@@ -48,17 +48,19 @@ struct ScheduledChecks {
 std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
                                              const PipelineIdentity& id) {
   ComponentLogger log(cli.logger(), "checks");
-  if (!config.checks.enabled || config.checks.policies.empty()) return nullptr;
+  const bool want_checks = config.checks.enabled && !config.checks.policies.empty();
+  if (!want_checks && config.inventory.empty()) return nullptr;
   if (platform::DeviceTables().empty()) {
-    log.Info("device checks are not available on " + std::string(platform::DeviceTablesOs()) +
-             " yet");
+    log.Info("device checks and inventory queries are not available on " +
+             std::string(platform::DeviceTablesOs()) + " yet");
     return nullptr;
   }
   PolicyOptions po;
   po.default_interval = config.checks.interval;
   std::vector<Check> checks;
   std::set<std::string> ids;
-  for (const std::filesystem::path& path : config.checks.policies) {
+  for (const std::filesystem::path& path :
+       want_checks ? config.checks.policies : std::vector<std::filesystem::path>{}) {
     PolicyParseResult p = LoadPolicyFile(path, po);
     for (const PolicyError& e : p.errors)
       log.Error(e.ToString() + " (the checks of this policy are left out)");
@@ -71,10 +73,8 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
       checks.push_back(std::move(c));
     }
   }
-  if (checks.empty()) {
-    log.Warn("no checks to run from checks.policies");
-    return nullptr;
-  }
+  if (want_checks && checks.empty()) log.Warn("no checks to run from checks.policies");
+  if (checks.empty() && config.inventory.empty()) return nullptr;
   auto sc = std::make_unique<ScheduledChecks>();
   Result<std::unique_ptr<BufferStore>> store =
       BufferStore::Open(BufferStoreOptions(config), cli.clock(), cli.logger());
@@ -93,8 +93,9 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
   sc->scheduler = std::make_unique<CheckScheduler>(
       std::move(checks), config.checks, CheckIdentity{id.agent_id, id.host}, *sc->store,
       *sc->engine, cli.clock(), cli.logger(), std::random_device{}(),
-      std::string(platform::DeviceTablesOs()));
-  log.Info(std::to_string(sc->scheduler->checks()) + " check(s) scheduled");
+      std::string(platform::DeviceTablesOs()), config.inventory);
+  log.Info(std::to_string(sc->scheduler->checks()) + " check(s) and " +
+           std::to_string(sc->scheduler->inventory_queries()) + " inventory quer(ies) scheduled");
   return sc;
 }
 

@@ -458,6 +458,19 @@ Status BufferStore::Impl::WriteBatch(const CommitBatch& batch, int64_t now_ms, i
     OUTPOST_RETURN_IF_ERROR(st.BindInt64(3, ToDb(id.inode)));
     OUTPOST_RETURN_IF_ERROR(RunOnce(st));
   }
+  for (const auto& [key, value] : batch.state) {
+    if (key == "schema_version")
+      return InvalidArgument("state 'schema_version' belongs to the buffer and cannot be set");
+    Result<Statement> st =
+        db.Prepare(value ? "INSERT INTO state (\"key\", \"value\") VALUES (?1, ?2) "
+                           "ON CONFLICT (\"key\") DO UPDATE SET \"value\" = excluded.\"value\""
+                         : "DELETE FROM state WHERE \"key\" = ?1");
+    if (!st.ok()) return st.status();
+    OUTPOST_RETURN_IF_ERROR(st->BindText(1, key));
+    if (value) OUTPOST_RETURN_IF_ERROR(st->BindText(2, *value));
+    Status status = st->StepDone();
+    if (!status.ok()) return status.WithContext("writing state '" + key + "'");
+  }
   return Status::Ok();
 }
 
@@ -670,6 +683,22 @@ Result<std::optional<std::string>> BufferStore::GetState(std::string_view key) {
   if (!row.ok()) return row.status().WithContext("reading state '" + std::string(key) + "'");
   if (!*row) return std::optional<std::string>();
   return std::optional<std::string>(st->ColumnText(0));
+}
+
+Result<std::vector<std::string>> BufferStore::StateKeys(std::string_view prefix) {
+  // substr() rather than LIKE: '_' and '%' in a prefix are literal.
+  Result<Statement> st = impl_->db.Prepare(
+      "SELECT \"key\" FROM state WHERE substr(\"key\", 1, length(?1)) = ?1 ORDER BY \"key\"");
+  if (!st.ok()) return st.status();
+  OUTPOST_RETURN_IF_ERROR(st->BindText(1, prefix));
+  std::vector<std::string> keys;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status().WithContext("listing state keys");
+    if (!*row) break;
+    keys.push_back(st->ColumnText(0));
+  }
+  return keys;
 }
 
 Status BufferStore::SetState(std::string_view key, std::string_view value) {

@@ -79,6 +79,9 @@ struct CommitBatch {
   std::optional<SealedChunk> chunk;
   std::vector<Checkpoint> upserts;
   std::vector<CheckpointId> deletes;
+  // State keys written in the same transaction (what a scheduler remembers about the
+  // records of this chunk); no value deletes the key.
+  std::vector<std::pair<std::string, std::optional<std::string>>> state;
 };
 
 // A chunk as stored (export, status, the shipper).
@@ -245,6 +248,8 @@ class BufferStore {
   // own and cannot be set.
   Result<std::optional<std::string>> GetState(std::string_view key);
   Status SetState(std::string_view key, std::string_view value);
+  // The state keys that start with `prefix`, in order.
+  Result<std::vector<std::string>> StateKeys(std::string_view prefix);
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
-// CheckScheduler: runs policy checks on their intervals inside `outpost run` and puts
-// their results in buffer.db as stream "checks" (docs/checks.md, "Checks in outpost run").
+// CheckScheduler: runs policy checks and [[inventory]] queries on their intervals inside
+// `outpost run` and puts their results in buffer.db as streams "checks" and "inventory"
+// (docs/checks.md, "Checks in outpost run" and "Inventory").
 //
 // Each check first runs at start + a random jitter in [0, min(interval/10, 60s)) (so a
 // fleet does not run in lockstep), then every interval (monotonic clock). A result is
@@ -7,8 +8,10 @@
 // statuses are kept in buffer.db (state key "checks.last") so a restart does not resend
 // everything. Every checks.snapshot_interval (wall clock, state key
 // "checks.snapshot_at_ms") every check is run and all results are written, marked
-// "snapshot":true. The records of one RunDue/RunAll are committed as one chunk; when
-// the commit fails they are kept (bounded) and committed with the next run's.
+// "snapshot":true. Inventory queries send the rows added and removed since their last
+// run (check/inventory.h). The records of one RunDue/RunAll are committed as one chunk
+// per stream, in the same transaction as the state that remembers them; when the commit
+// fails they are kept (bounded) and committed with the next run's.
 //
 // Not thread-safe, except Stop(), which any thread may call while Run() runs.
 #pragma once
@@ -25,6 +28,7 @@
 
 #include "buffer/buffer_store.h"
 #include "check/check_runner.h"
+#include "check/inventory.h"
 #include "check/policy.h"
 #include "config/config.h"
 #include "query/query_engine.h"
@@ -47,10 +51,11 @@ class CheckScheduler {
   static constexpr size_t kMaxPendingBytes = 16u << 20;
 
   // `store`, `engine`, `clock` and `logger` must outlive the scheduler. `os` is this OS
-  // (platform::DeviceTablesOs()): checks not meant for it are left out.
+  // (platform::DeviceTablesOs()): checks and inventory queries not meant for it are left
+  // out.
   CheckScheduler(std::vector<Check> checks, const ChecksConfig& config, CheckIdentity identity,
                  BufferStore& store, QueryEngine& engine, const Clock& clock, const Logger& logger,
-                 uint64_t seed, std::string os);
+                 uint64_t seed, std::string os, std::vector<InventoryQueryConfig> inventory = {});
 
   // Runs every check whose time has come (and all of them when a snapshot is due),
   // writes the records that are due and commits them as one chunk. A failing commit is
@@ -69,7 +74,8 @@ class CheckScheduler {
   void set_on_commit(std::function<void()> fn) { on_commit_ = std::move(fn); }
 
   size_t checks() const { return checks_.size(); }
-  size_t pending_records() const { return pending_.size(); }
+  size_t inventory_queries() const { return inventory_.size(); }
+  size_t pending_records() const { return checks_out_.lines.size() + inventory_out_.lines.size(); }
   uint64_t records_committed() const { return records_committed_; }
 
  private:
@@ -78,10 +84,32 @@ class CheckScheduler {
     int64_t changed_at_ms = 0;
   };
 
+  // Records of one stream waiting for their commit, and the state keys written with them.
+  struct Pending {
+    std::string stream;
+    std::vector<std::string> lines;
+    size_t bytes = 0;
+    int64_t created_at_ms = 0;
+    std::map<std::string, std::optional<std::string>> state;
+    void Add(std::string line, int64_t now_ms);
+    bool TooBig() const;
+  };
+  struct InventoryJob {
+    InventoryQueryConfig config;
+    MonoTime next_run;
+    std::optional<std::vector<std::string>> last_rows;  // none: the next run is a snapshot
+    std::string last_error;                             // the error last sent, if any
+  };
+
   void Load();
   Status Execute(bool all);
+  void RunInventory(InventoryJob& job, int64_t now_ms);
   std::string Record(const CheckResult& r, WallTime at, bool snapshot) const;
+  std::string InventoryRecord(const InventoryJob& job, WallTime at, std::string_view action,
+                              std::string_view columns_or_error) const;
+  void Bound();
   Status Flush();
+  Status Commit(Pending& p);
 
   std::vector<Check> checks_;
   ChecksConfig config_;
@@ -89,15 +117,16 @@ class CheckScheduler {
   BufferStore& store_;
   const Clock& clock_;
   ComponentLogger log_;
+  QueryEngine& engine_;
   CheckRunner runner_;
   std::vector<MonoTime> next_run_;  // per check
+  std::vector<InventoryJob> inventory_;
   bool loaded_ = false;
   std::map<std::string, Last> last_;       // last status written, per check id
   std::optional<int64_t> snapshot_at_ms_;  // last snapshot (or first start)
-  bool state_dirty_ = false;
-  std::vector<std::string> pending_;  // NDJSON lines not yet committed
-  size_t pending_bytes_ = 0;
-  int64_t pending_created_at_ms_ = 0;
+  bool state_dirty_ = false;               // last_/snapshot_at_ms_ not yet in checks_out_.state
+  Pending checks_out_;                     // stream "checks"
+  Pending inventory_out_;                  // stream "inventory"
   uint64_t records_committed_ = 0;
   std::function<void()> on_commit_;
 

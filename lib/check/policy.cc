@@ -212,7 +212,12 @@ std::string_view CheckSeverityName(CheckSeverity severity) {
 }
 
 bool CheckAppliesTo(const Check& check, std::string_view os) {
-  for (const std::string& p : check.platforms) {
+  return PlatformsInclude(check.platforms, os);
+}
+
+bool PlatformsInclude(const std::vector<std::string>& platforms, std::string_view os) {
+  if (platforms.empty()) return true;
+  for (const std::string& p : platforms) {
     if (p == "all" || p == os) return true;
     if (p == "posix" && (os == "linux" || os == "macos")) return true;
   }

@@ -48,6 +48,8 @@ struct Check {
 // True when `check` is meant for `os` ("linux", "windows", "macos";
 // platform::DeviceTablesOs()). "posix" covers linux and macos, "all" every OS.
 bool CheckAppliesTo(const Check& check, std::string_view os);
+// The same test for any list of platform names; an empty list means every OS.
+bool PlatformsInclude(const std::vector<std::string>& platforms, std::string_view os);
 
 struct PolicyError {
   std::string file;

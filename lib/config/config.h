@@ -103,6 +103,15 @@ struct ChecksConfig {
   int64_t max_rows = 10000;
 };
 
+// One [[inventory]] entry: a query run on an interval whose added and removed rows
+// are sent to stream "inventory" (differential results; all rows on the first run).
+struct InventoryQueryConfig {
+  std::string name;
+  std::string query;
+  Duration interval = std::chrono::hours(1);
+  std::vector<std::string> platforms;  // empty: every OS
+};
+
 struct UpdateConfig {
   bool enabled = false;
   std::string channel = "stable";
@@ -119,6 +128,7 @@ struct Config {
   std::vector<FileSourceConfig> file_sources;
   std::optional<OutputConfig> output;  // none: the agent only buffers
   ChecksConfig checks;
+  std::vector<InventoryQueryConfig> inventory;
   UpdateConfig update;
 };
 

@@ -300,6 +300,30 @@ void ReadChecks(TableReader& t, ChecksConfig& c) {
   c.max_rows = t.Int("max_rows", c.max_rows, 1, 10000000, "Row limit of one check's query.");
 }
 
+void ReadInventory(TableReader& t, int index, InventoryQueryConfig& q) {
+  q.name = t.String("name", t.describe() ? "" : "inventory." + std::to_string(index),
+                    "Name of this inventory query, in each of its records. Default: "
+                    "\"inventory.<n>\" (n counts from 0 in file order).");
+  if (!t.describe() && !ValidId(q.name))
+    t.context().Error(
+        t.where("name"), t.KeyPath("name"),
+        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
+  q.query = t.String("query", "",
+                     "SQL over the device tables (outpost tables). Rows added and removed since "
+                     "the last run are sent to stream \"inventory\"; all rows on the first run.",
+                     {.required = true});
+  q.interval = t.Dur("interval", q.interval, "How often the query runs.", std::chrono::seconds(1));
+  q.platforms = t.StringList("platforms",
+                             "Operating systems it runs on: linux, windows, macos, posix, all "
+                             "(default).");
+  for (const std::string& p : q.platforms)
+    if (!t.describe() && p != "linux" && p != "windows" && p != "macos" && p != "posix" &&
+        p != "all")
+      t.context().Error(t.where("platforms"), t.KeyPath("platforms"),
+                        "unknown platform \"" + p + "\"",
+                        "use linux, windows, macos, posix or all");
+}
+
 void ReadUpdate(TableReader& t, UpdateConfig& u) {
   u.enabled = t.Bool("enabled", u.enabled, "Check the release feed and update on schedule.");
   u.channel = t.String("channel", u.channel, "Release channel: <feed_url>/<channel>.json.");
@@ -359,6 +383,25 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
              });
   root.Table("checks", "Device checks: policies of SQL queries over device tables.",
              [&](TableReader& t, bool) { ReadChecks(t, cfg.checks); });
+  std::vector<toml::source_region> inventory_at;
+  root.ArrayOfTables("inventory",
+                     "A scheduled inventory query with differential results (stream inventory).",
+                     [&](TableReader& t, int index) {
+                       InventoryQueryConfig q;
+                       ReadInventory(t, index, q);
+                       if (t.describe()) return;
+                       inventory_at.push_back(t.where("name"));
+                       cfg.inventory.push_back(std::move(q));
+                     });
+  if (!root.describe()) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < cfg.inventory.size(); ++i) {
+      if (!names.insert(cfg.inventory[i].name).second)
+        root.context().Error(inventory_at[i], "inventory[" + std::to_string(i) + "].name",
+                             "two inventory queries are named \"" + cfg.inventory[i].name + "\"",
+                             "give each [[inventory]] its own name");
+    }
+  }
   root.Table("update", "Self-update from a signed release feed.",
              [&](TableReader& t, bool) { ReadUpdate(t, cfg.update); });
 }

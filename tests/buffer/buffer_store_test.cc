@@ -146,7 +146,7 @@ std::vector<std::string> Bodies(const std::vector<StoredChunk>& chunks) {
 
 int64_t Commit(BufferStore& store, const std::string& stream, const std::string& body,
                int64_t created_at_ms = kStartMs) {
-  auto r = store.Commit({MakeChunk(stream, created_at_ms, body), {}, {}});
+  auto r = store.Commit({MakeChunk(stream, created_at_ms, body), {}, {}, {}});
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   return *r;
@@ -244,8 +244,9 @@ TEST_CASE("a chunk and its checkpoints are committed together and survive a reop
 TEST_CASE("a batch that fails half-way writes nothing", "[buffer]") {
   Fixture f;
   auto store = f.Open();
-  REQUIRE(store->Commit({MakeChunk("app", kStartMs, "first"), {MakeCheckpoint("app", 1, 10)}, {}})
-              .ok());
+  REQUIRE(
+      store->Commit({MakeChunk("app", kStartMs, "first"), {MakeCheckpoint("app", 1, 10)}, {}, {}})
+          .ok());
   // Fault injection: any checkpoint of source "boom" makes its upsert fail, after the
   // chunk and the first checkpoint of the batch were already written.
   {
@@ -286,12 +287,12 @@ TEST_CASE("a write lock held by another process past busy_timeout is kUnavailabl
   auto store = f.Open(o);
   Db other = OtherConnection(f.file);
   REQUIRE(other.Exec("BEGIN IMMEDIATE").ok());
-  auto busy = store->Commit({MakeChunk("app", kStartMs, "x"), {}, {}});
+  auto busy = store->Commit({MakeChunk("app", kStartMs, "x"), {}, {}, {}});
   REQUIRE_FALSE(busy.ok());
   CHECK(busy.status().code() == Code::kUnavailable);
   CHECK(store->used_bytes() == 0);
   REQUIRE(other.Exec("ROLLBACK").ok());
-  CHECK(store->Commit({MakeChunk("app", kStartMs, "x"), {}, {}}).ok());
+  CHECK(store->Commit({MakeChunk("app", kStartMs, "x"), {}, {}, {}}).ok());
   CHECK(store->used_bytes() == 1);
 }
 
@@ -305,7 +306,8 @@ TEST_CASE("a full disk is kUnavailable, writes nothing, and space comes back aft
   Status full;
   for (uint32_t i = 0; i < 20 && full.ok(); ++i) {
     const std::string body = RandomBytes(40000, i);
-    auto r = store->Commit({MakeChunk("app", kStartMs, body), {MakeCheckpoint("app", 1, i)}, {}});
+    auto r =
+        store->Commit({MakeChunk("app", kStartMs, body), {MakeCheckpoint("app", 1, i)}, {}, {}});
     if (r.ok()) stored += body.size();
     full = r.status();
   }
@@ -321,7 +323,7 @@ TEST_CASE("a full disk is kUnavailable, writes nothing, and space comes back aft
   REQUIRE(purged.ok());
   CHECK(*purged == committed);
   CHECK(store->used_bytes() == 0);
-  CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}}).ok());
+  CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}, {}}).ok());
 }
 
 TEST_CASE("used_bytes counts live and dead bodies and Full() trips at max_bytes", "[buffer]") {
@@ -330,11 +332,11 @@ TEST_CASE("used_bytes counts live and dead bodies and Full() trips at max_bytes"
   o.max_bytes = 100;
   auto store = f.Open(o);
   CHECK(store->max_bytes() == 100);
-  auto first = store->Commit({MakeChunk("app", kStartMs, std::string(60, 'a')), {}, {}});
+  auto first = store->Commit({MakeChunk("app", kStartMs, std::string(60, 'a')), {}, {}, {}});
   REQUIRE(first.ok());
   CHECK(store->used_bytes() == 60);
   CHECK_FALSE(store->Full());
-  auto second = store->Commit({MakeChunk("app", kStartMs, std::string(40, 'b')), {}, {}});
+  auto second = store->Commit({MakeChunk("app", kStartMs, std::string(40, 'b')), {}, {}, {}});
   REQUIRE(second.ok());
   CHECK(store->used_bytes() == 100);
   CHECK(store->Full());
@@ -367,7 +369,7 @@ TEST_CASE("ForEachChunk returns oldest first and honours stream, since and inclu
   const std::pair<const char*, int64_t> rows[] = {
       {"app", 300}, {"sys", 100}, {"app", 100}, {"sys", 400}, {"app", 500}};
   for (const auto& [stream, at] : rows) {
-    auto r = store->Commit({MakeChunk(stream, at, stream + std::to_string(at)), {}, {}});
+    auto r = store->Commit({MakeChunk(stream, at, stream + std::to_string(at)), {}, {}, {}});
     REQUIRE(r.ok());
     ids.push_back(*r);
   }
@@ -416,7 +418,7 @@ TEST_CASE("Purge deletes one stream's or every chunk, live and dead", "[buffer]"
   auto store = f.Open();
   std::vector<int64_t> ids;
   for (const char* stream : {"app", "app", "sys", "app"}) {
-    auto r = store->Commit({MakeChunk(stream, kStartMs, "body"), {}, {}});
+    auto r = store->Commit({MakeChunk(stream, kStartMs, "body"), {}, {}, {}});
     REQUIRE(r.ok());
     ids.push_back(*r);
   }
@@ -439,7 +441,7 @@ TEST_CASE("Purge deletes one stream's or every chunk, live and dead", "[buffer]"
   CHECK(store->used_bytes() == 0);
   CHECK(QueryOne(f.file, "SELECT count(*) FROM chunk_bodies") == 0);
   // Ids are never reused after a purge: the idempotency keys stay unique.
-  auto next = store->Commit({MakeChunk("app", kStartMs, "body"), {}, {}});
+  auto next = store->Commit({MakeChunk("app", kStartMs, "body"), {}, {}, {}});
   REQUIRE(next.ok());
   CHECK(*next > ids.back());
 }
@@ -449,11 +451,11 @@ TEST_CASE("Stats counts chunks per stream, dead chunks and the file size", "[buf
   auto o = f.Options();
   o.max_bytes = 1000;
   auto store = f.Open(o);
-  REQUIRE(store->Commit({MakeChunk("sys", 500, "12345"), {}, {}}).ok());
-  REQUIRE(store->Commit({MakeChunk("app", 300, "123"), {}, {}}).ok());
-  auto dead = store->Commit({MakeChunk("app", 100, "1234567"), {}, {}});
+  REQUIRE(store->Commit({MakeChunk("sys", 500, "12345"), {}, {}, {}}).ok());
+  REQUIRE(store->Commit({MakeChunk("app", 300, "123"), {}, {}, {}}).ok());
+  auto dead = store->Commit({MakeChunk("app", 100, "1234567"), {}, {}, {}});
   REQUIRE(dead.ok());
-  REQUIRE(store->Commit({MakeChunk("app", 200, "12"), {}, {}}).ok());
+  REQUIRE(store->Commit({MakeChunk("app", 200, "12"), {}, {}, {}}).ok());
   f.KillChunk(*dead, "refused");
   auto stats = store->Stats();
   REQUIRE(stats.ok());
@@ -489,7 +491,7 @@ TEST_CASE("uint64 file identities round-trip, also above INT64_MAX", "[buffer]")
   cp.fingerprint_len = 1ULL << 63;
   cp.offset = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
   cp.cursor = "s=abc;i=1";
-  REQUIRE(store->Commit({std::nullopt, {cp}, {}}).ok());
+  REQUIRE(store->Commit({std::nullopt, {cp}, {}, {}}).ok());
   store.reset();
   store = f.Open();
   auto cps = store->LoadCheckpoints("app");
@@ -504,10 +506,10 @@ TEST_CASE("uint64 file identities round-trip, also above INT64_MAX", "[buffer]")
   CHECK(back.cursor == "s=abc;i=1");
   // The same identity finds the row again: updated in place, then deleted.
   cp.offset = 7;
-  REQUIRE(store->Commit({std::nullopt, {cp}, {}}).ok());
+  REQUIRE(store->Commit({std::nullopt, {cp}, {}, {}}).ok());
   REQUIRE(store->LoadCheckpoints()->size() == 1);
   CHECK((*store->LoadCheckpoints())[0].offset == 7);
-  REQUIRE(store->Commit({std::nullopt, {}, {CheckpointId{"app", kHigh, kMax - 1}}}).ok());
+  REQUIRE(store->Commit({std::nullopt, {}, {CheckpointId{"app", kHigh, kMax - 1}}, {}}).ok());
   CHECK(store->LoadCheckpoints()->empty());
 }
 
@@ -536,7 +538,7 @@ TEST_CASE("a file of garbage is moved aside, kept byte for byte, and a fresh buf
               line.find(moved.filename().string()) != std::string::npos;
   CHECK(warned);
 
-  REQUIRE(store->Commit({MakeChunk("app", kStartMs, "after"), {}, {}}).ok());
+  REQUIRE(store->Commit({MakeChunk("app", kStartMs, "after"), {}, {}, {}}).ok());
   CHECK(AllChunks(*store).size() == 1);
   CHECK(store->Stats()->schema_version == 2);
   store.reset();
@@ -556,7 +558,7 @@ TEST_CASE("a database with damaged pages is moved aside too", "[buffer]") {
   {
     auto store = f.Open();
     for (int i = 0; i < 20; ++i)
-      REQUIRE(store->Commit({MakeChunk("app", kStartMs, RandomBytes(3000, i)), {}, {}}).ok());
+      REQUIRE(store->Commit({MakeChunk("app", kStartMs, RandomBytes(3000, i)), {}, {}, {}}).ok());
   }
   // Keep page 1 (the header and the schema), scramble every page after it.
   std::string bytes = ReadBytes(f.file);
@@ -569,7 +571,7 @@ TEST_CASE("a database with damaged pages is moved aside too", "[buffer]") {
   REQUIRE(store->quarantined());
   CHECK(ReadBytes(*store->quarantined()) == bytes);
   CHECK(store->used_bytes() == 0);
-  CHECK(store->Commit({MakeChunk("app", kStartMs, "fresh"), {}, {}}).ok());
+  CHECK(store->Commit({MakeChunk("app", kStartMs, "fresh"), {}, {}, {}}).ok());
 }
 
 TEST_CASE("read-only open of a missing buffer is kNotFound and creates nothing", "[buffer]") {
@@ -586,8 +588,8 @@ TEST_CASE("read-only open of a missing buffer is kNotFound and creates nothing",
 TEST_CASE("a read-only store sees commits of a writer that keeps the file open", "[buffer]") {
   Fixture f;
   auto writer = f.Open();
-  REQUIRE(
-      writer->Commit({MakeChunk("app", kStartMs, "one"), {MakeCheckpoint("app", 1, 3)}, {}}).ok());
+  REQUIRE(writer->Commit({MakeChunk("app", kStartMs, "one"), {MakeCheckpoint("app", 1, 3)}, {}, {}})
+              .ok());
   REQUIRE(writer->SetState("agent_id", "a-1").ok());
   auto o = f.Options();
   o.read_only = true;
@@ -596,15 +598,15 @@ TEST_CASE("a read-only store sees commits of a writer that keeps the file open",
   CHECK(reader->used_bytes() == 3);
   CHECK(*reader->GetState("agent_id") == std::optional<std::string>("a-1"));
 
-  REQUIRE(
-      writer->Commit({MakeChunk("app", kStartMs, "two"), {MakeCheckpoint("app", 1, 6)}, {}}).ok());
+  REQUIRE(writer->Commit({MakeChunk("app", kStartMs, "two"), {MakeCheckpoint("app", 1, 6)}, {}, {}})
+              .ok());
   CHECK(AllChunks(*reader).size() == 2);
   CHECK((*reader->LoadCheckpoints())[0].offset == 6);
   REQUIRE(reader->RefreshUsage().ok());
   CHECK(reader->used_bytes() == 6);
   CHECK(reader->Stats()->chunks == 2);
 
-  CHECK(reader->Commit({MakeChunk("app", kStartMs, "x"), {}, {}}).status().code() ==
+  CHECK(reader->Commit({MakeChunk("app", kStartMs, "x"), {}, {}, {}}).status().code() ==
         Code::kPermissionDenied);
   CHECK(reader->SetState("k", "v").code() == Code::kPermissionDenied);
   CHECK(reader->Purge(std::nullopt).status().code() == Code::kPermissionDenied);
@@ -618,12 +620,12 @@ TEST_CASE("a read-only store sees commits of a writer that keeps the file open",
   REQUIRE(due.ok());
   CHECK(due->size() == 2);
   CHECK(AllChunks(*reader).size() == 2);
-  CHECK(writer->Commit({MakeChunk("app", kStartMs, "three"), {}, {}}).ok());
+  CHECK(writer->Commit({MakeChunk("app", kStartMs, "three"), {}, {}, {}}).ok());
 }
 
 TEST_CASE("a file from a newer outpost is refused and left untouched", "[buffer]") {
   Fixture f;
-  REQUIRE(f.Open()->Commit({MakeChunk("app", kStartMs, "keep"), {}, {}}).ok());
+  REQUIRE(f.Open()->Commit({MakeChunk("app", kStartMs, "keep"), {}, {}, {}}).ok());
   {
     Db db = OtherConnection(f.file);
     REQUIRE(db.Exec("UPDATE state SET value = '99' WHERE key = 'schema_version'").ok());
@@ -667,8 +669,9 @@ TEST_CASE("reopening a current buffer migrates nothing and keeps its data", "[bu
   o.durability = Durability::kPower;
   {
     auto store = f.Open(o);
-    REQUIRE(store->Commit({MakeChunk("app", kStartMs, "kept"), {MakeCheckpoint("app", 1, 4)}, {}})
-                .ok());
+    REQUIRE(
+        store->Commit({MakeChunk("app", kStartMs, "kept"), {MakeCheckpoint("app", 1, 4)}, {}, {}})
+            .ok());
     REQUIRE(store->SetState("agent_id", "a-1").ok());
   }
   CapturingSink sink;
@@ -1048,7 +1051,7 @@ TEST_CASE("a delivery write on a full disk is kUnavailable and changes nothing",
   auto store = f.Open(o);
   std::vector<int64_t> ids;
   for (uint32_t i = 0; i < 20; ++i) {
-    auto r = store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, i)), {}, {}});
+    auto r = store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, i)), {}, {}, {}});
     if (!r.ok()) break;
     ids.push_back(*r);
   }
@@ -1064,7 +1067,7 @@ TEST_CASE("a delivery write on a full disk is kUnavailable and changes nothing",
   // Acknowledging makes room again.
   REQUIRE(store->Acknowledge(ids[0]).ok());
   REQUIRE(store->Acknowledge(ids[1]).ok());
-  CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}}).ok());
+  CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}, {}}).ok());
 }
 
 TEST_CASE("a pipeline store commits while a shipper store on the same file delivers", "[buffer]") {
@@ -1086,6 +1089,7 @@ TEST_CASE("a pipeline store commits while a shipper store on the same file deliv
       const std::string stream = streams[i % 3];
       auto r = writer->Commit({MakeChunk(stream, kStartMs, stream + "-" + std::to_string(i)),
                                {MakeCheckpoint(stream, 1, static_cast<uint64_t>(i))},
+                               {},
                                {}});
       if (!r.ok()) writer_error = r.status().ToString();
     }

@@ -13,6 +13,7 @@
 #include "buffer/buffer_store.h"
 #include "buffer/sqlite_db.h"
 #include "check/check_scheduler.h"
+#include "check/inventory.h"
 #include "chunk/zstd_codec.h"
 #include "query/query_engine.h"
 #include "test_files.h"
@@ -68,6 +69,7 @@ struct Fixture {
       MakeCheck("b-on", "SELECT name FROM flags WHERE name = 'b'", "Turn b on"),
       MakeCheck("broken", "SELECT * FROM nosuch"),
   };
+  std::vector<InventoryQueryConfig> inventory;
 
   Fixture() {
     auto e = QueryEngine::Create(tables, "/", clock);
@@ -86,12 +88,12 @@ struct Fixture {
   std::unique_ptr<CheckScheduler> Scheduler(uint64_t seed = 1) {
     return std::make_unique<CheckScheduler>(checks, config, CheckIdentity{"agent1", "host1"},
                                             *store, *engine, clock, Logger::Discard(), seed,
-                                            "linux");
+                                            "linux", inventory);
   }
-  std::vector<Chunk> Chunks() {
+  std::vector<Chunk> Chunks(std::string stream = "checks") {
     std::vector<Chunk> out;
     ChunkFilter f;
-    f.stream = "checks";
+    f.stream = stream;
     REQUIRE(store
                 ->ForEachChunk(f,
                                [&](const StoredChunk& c) {
@@ -264,6 +266,188 @@ TEST_CASE("check results that cannot be committed are kept and retried", "[check
   auto chunks = f.Chunks();
   REQUIRE(chunks.size() == 1);
   CHECK(f.Ids(chunks[0]) == std::vector<std::string>{"a-on", "b-on", "broken"});
+}
+
+}  // namespace
+}  // namespace outpost
+
+// ---- Inventory: differential results ----
+
+namespace outpost {
+namespace {
+
+InventoryQueryConfig MakeInventory(std::string name, std::string query,
+                                   std::chrono::milliseconds interval = 10min) {
+  InventoryQueryConfig q;
+  q.name = std::move(name);
+  q.query = std::move(query);
+  q.interval = interval;
+  return q;
+}
+
+// "<action> <name column>" for each record of a chunk, in order.
+std::vector<std::string> Actions(const Chunk& c) {
+  std::vector<std::string> out;
+  for (const auto& r : c.records) {
+    std::string a = r["action"];
+    if (r.contains("columns")) a += " " + r["columns"]["name"].get<std::string>();
+    out.push_back(a);
+  }
+  return out;
+}
+
+TEST_CASE("canonical rows: text values, unique keys, sorted; multiset differences",
+          "[check][inventory]") {
+  QueryResult r;
+  r.columns = {"name", "n", "name"};
+  r.rows = {{std::string("b\"x"), int64_t(2), platform::Value()},
+            {std::string("a"), int64_t(1), std::string("z")}};
+  const std::vector<std::string> rows = CanonicalRows(r);
+  CHECK(rows == std::vector<std::string>{R"({"name":"a","n":"1","name_2":"z"})",
+                                         R"({"name":"b\"x","n":"2","name_2":""})"});
+
+  const RowDiff d = DiffRows({"a", "b", "b", "c"}, {"b", "c", "c", "d"});
+  CHECK(d.added == std::vector<std::string>{"c", "d"});
+  CHECK(d.removed == std::vector<std::string>{"a", "b"});
+  CHECK(DiffRows({}, {}).added.empty());
+
+  const InventoryRows in{"SELECT 1", rows};
+  auto back = DecodeInventoryRows(EncodeInventoryRows(in));
+  REQUIRE(back.ok());
+  CHECK(back->query == "SELECT 1");
+  CHECK(back->rows == rows);
+  CHECK(DecodeInventoryRows("not json").status().code() == Code::kCorrupt);
+  CHECK(DecodeInventoryRows(R"({"v":2,"query":"","rows":[]})").status().code() == Code::kCorrupt);
+  CHECK(DecodeInventoryRows(R"({"v":1,"query":"q","rows":["b","a"]})").status().code() ==
+        Code::kCorrupt);
+  CHECK(DecodeInventoryRows(R"({"v":1,"query":"q","rows":[1]})").status().code() == Code::kCorrupt);
+}
+
+TEST_CASE("inventory: snapshot first, then rows added and removed, across restarts",
+          "[check][inventory]") {
+  Fixture f;
+  f.checks.clear();
+  f.inventory = {MakeInventory("flags", "SELECT name, value FROM flags")};
+  auto s = f.Scheduler();
+  CHECK(s->inventory_queries() == 1);
+  REQUIRE(s->RunAll().ok());
+  auto chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 1);
+  CHECK(chunks[0].meta.stream == "inventory");
+  CHECK(Actions(chunks[0]) == std::vector<std::string>{"snapshot a", "snapshot b"});
+  const auto& r0 = chunks[0].records[0];
+  CHECK(Keys(r0) == std::vector<std::string>{"@timestamp", "host", "agent_id", "stream", "source",
+                                             "name", "action", "columns"});
+  CHECK(r0["name"] == "flags");
+  CHECK(r0["columns"] == nlohmann::ordered_json::parse(R"({"name":"a","value":"1"})"));
+  CHECK(f.Chunks("checks").empty());
+
+  // Not due yet: nothing runs.
+  f.clock.Advance(5min);
+  REQUIRE(s->RunDue().ok());
+  CHECK(f.Chunks("inventory").size() == 1);
+
+  // Due, nothing changed: no records.
+  f.clock.Advance(5min);
+  REQUIRE(s->RunDue().ok());
+  CHECK(f.Chunks("inventory").size() == 1);
+
+  // a goes, c comes.
+  f.on.erase("a");
+  f.on.insert("c");
+  f.clock.Advance(10min);
+  REQUIRE(s->RunDue().ok());
+  chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 2);
+  CHECK(Actions(chunks[1]) == std::vector<std::string>{"removed a", "added c"});
+
+  // A restart compares with the rows kept in buffer.db: only the new difference.
+  s.reset();
+  f.Reopen();
+  f.on.insert("d");
+  s = f.Scheduler(7);
+  REQUIRE(s->RunAll().ok());
+  chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 3);
+  CHECK(Actions(chunks[2]) == std::vector<std::string>{"added d"});
+
+  // A changed query starts again with a snapshot.
+  s.reset();
+  f.inventory[0].query = "SELECT name FROM flags";
+  s = f.Scheduler();
+  REQUIRE(s->RunAll().ok());
+  chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 4);
+  CHECK(Actions(chunks[3]) == std::vector<std::string>{"snapshot b", "snapshot c", "snapshot d"});
+
+  // A query that is gone is forgotten.
+  auto keys = f.store->StateKeys("inventory.");
+  REQUIRE(keys.ok());
+  CHECK(*keys == std::vector<std::string>{"inventory.flags"});
+  s.reset();
+  f.inventory = {MakeInventory("other", "SELECT name FROM flags WHERE name = 'b'")};
+  s = f.Scheduler();
+  REQUIRE(s->RunAll().ok());
+  keys = f.store->StateKeys("inventory.");
+  REQUIRE(keys.ok());
+  CHECK(*keys == std::vector<std::string>{"inventory.other"});
+}
+
+TEST_CASE("inventory: a failing query sends its error once and keeps its last rows",
+          "[check][inventory]") {
+  Fixture f;
+  f.checks.clear();
+  f.inventory = {MakeInventory("flags", "SELECT name FROM flags"),
+                 MakeInventory("broken", "SELECT * FROM nosuch")};
+  auto s = f.Scheduler();
+  REQUIRE(s->RunAll().ok());
+  auto chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 1);
+  REQUIRE(chunks[0].records.size() == 3);
+  CHECK(chunks[0].records[2]["name"] == "broken");
+  CHECK(chunks[0].records[2]["action"] == "error");
+  CHECK(chunks[0].records[2]["error"].get<std::string>().find("nosuch") != std::string::npos);
+  f.clock.Advance(10min);
+  REQUIRE(s->RunDue().ok());
+  CHECK(f.Chunks("inventory").size() == 1);  // the same error is not sent again
+}
+
+TEST_CASE("inventory: records and their state are committed together, or neither",
+          "[check][inventory]") {
+  Fixture f;
+  f.checks.clear();
+  f.inventory = {MakeInventory("flags", "SELECT name FROM flags")};
+  f.store.reset();
+  BufferStore::Options o;
+  o.file = f.dir.path() / "buffer.db";
+  o.busy_timeout_ms = 50;
+  auto st = BufferStore::Open(o, f.clock, Logger::Discard());
+  REQUIRE(st.ok());
+  f.store = std::move(*st);
+  auto s = f.Scheduler();
+  {
+    auto other = Db::Open(o.file, {.read_only = false, .create = false, .busy_timeout_ms = 50});
+    REQUIRE(other.ok());
+    REQUIRE(other->Exec("BEGIN IMMEDIATE").ok());
+    CHECK_FALSE(s->RunAll().ok());
+    CHECK(s->pending_records() == 2);
+    REQUIRE(other->Exec("ROLLBACK").ok());
+  }
+  auto none = f.store->GetState("inventory.flags");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());  // no records committed, so no state either
+  f.on.insert("c");
+  f.clock.Advance(10min);
+  REQUIRE(s->RunDue().ok());  // the kept snapshot, then the difference, in one chunk
+  auto chunks = f.Chunks("inventory");
+  REQUIRE(chunks.size() == 1);
+  CHECK(Actions(chunks[0]) == std::vector<std::string>{"snapshot a", "snapshot b", "added c"});
+  auto kept = f.store->GetState("inventory.flags");
+  REQUIRE(kept.ok());
+  REQUIRE(kept->has_value());
+  auto rows = DecodeInventoryRows(**kept);
+  REQUIRE(rows.ok());
+  CHECK(rows->rows.size() == 3);
 }
 
 }  // namespace

@@ -100,6 +100,51 @@ class RunChecksTest(unittest.TestCase):
         self.assertIn("policy.toml:", p.stderr)
         self.assertEqual(self.checks(), [])
 
+    def inventory(self):
+        p = self.outpost("buffer", "export", "--stream", "inventory")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [json.loads(line) for line in p.stdout.splitlines() if line]
+
+    def test_inventory_sends_a_snapshot_then_differences(self):
+        watched = os.path.join(self.dir, "watched")
+        os.mkdir(watched)
+        for name in ("a", "b"):
+            open(os.path.join(watched, name), "w").close()
+        with open(os.path.join(self.dir, "outpost.toml"), "a") as f:
+            f.write('\n[[inventory]]\nname = "watched-files"\ninterval = "1h"\n'
+                    "query = \"SELECT filename FROM file WHERE directory = '%s'\"\n" % watched)
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        records = self.inventory()
+        self.assertEqual([(r["action"], r["columns"]["filename"]) for r in records],
+                         [("snapshot", "a"), ("snapshot", "b")])
+        self.assertEqual(records[0]["name"], "watched-files")
+        self.assertEqual(records[0]["stream"], "inventory")
+        self.assertEqual(records[0]["host"], "checkhost")
+
+        # Nothing changed: nothing more.
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.inventory()), 2)
+
+        os.unlink(os.path.join(watched, "a"))
+        open(os.path.join(watched, "c"), "w").close()
+        p = self.outpost("run", "--once")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        records = self.inventory()[2:]
+        self.assertEqual([(r["action"], r["columns"]["filename"]) for r in records],
+                         [("removed", "a"), ("added", "c")])
+
+    def test_inventory_config_errors_name_the_line(self):
+        with open(os.path.join(self.dir, "outpost.toml"), "a") as f:
+            f.write('\n[[inventory]]\nname = "x"\nquery = "SELECT 1"\n'
+                    '\n[[inventory]]\nname = "x"\n')
+        p = self.outpost("run", "--once")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("outpost.toml:", p.stderr)
+        self.assertIn("inventory[1].query", p.stderr)
+        self.assertIn('two inventory queries are named "x"', p.stderr)
+
 
 def main():
     global ARGS
