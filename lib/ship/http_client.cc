@@ -526,4 +526,132 @@ void HttpTransport::Wake() {
   if (curl_ != nullptr && curl_->multi != nullptr) curl_multi_wakeup(curl_->multi);
 }
 
+// ---- HttpGet ----
+
+namespace {
+
+struct GetState {
+  const HttpGetRequest* request = nullptr;
+  CURL* easy = nullptr;
+  bool started = false;
+  uint64_t offset = 0;  // where the next byte goes
+  uint64_t bytes = 0;
+  uint64_t total = 0;
+  bool too_big = false;
+  bool aborted = false;
+  bool resumed = false;
+};
+
+size_t OnGetBody(char* data, size_t size, size_t count, void* user) noexcept {
+  auto* g = static_cast<GetState*>(user);
+  const size_t n = size * count;
+  try {
+    if (!g->started) {
+      g->started = true;
+      long code = 0;
+      curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &code);
+      g->resumed = code == 206 && g->request->resume_from > 0;
+      g->offset = g->resumed ? g->request->resume_from : 0;
+      curl_off_t length = -1;
+      curl_easy_getinfo(g->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+      if (length >= 0) g->total = g->offset + static_cast<uint64_t>(length);
+      if (code < 200 || code >= 300) return n;  // an error page: not the body we want
+    }
+    long code = 0;
+    curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 200 || code >= 300) return n;
+    const uint64_t max = g->request->max_bytes;
+    if (max > 0 && g->offset + n > max) {
+      g->too_big = true;
+      return 0;
+    }
+    if (g->request->on_data && !g->request->on_data(g->offset, std::string_view(data, n))) {
+      g->aborted = true;
+      return 0;
+    }
+    g->offset += n;
+    g->bytes += n;
+    if (g->request->on_progress) g->request->on_progress(g->offset, g->total);
+  } catch (...) {
+    g->aborted = true;
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+HttpGetResult HttpGet(const TransportOptions& options, const HttpGetRequest& request) {
+  HttpGetResult result;
+  if (GlobalInit() != CURLE_OK) {
+    result.error = "libcurl could not initialise";
+    return result;
+  }
+  if (Status v = ValidateOptions(options); !v.ok()) {
+    result.error = v.message();
+    return result;
+  }
+  CURL* easy = curl_easy_init();
+  if (easy == nullptr) {
+    result.error = "curl_easy_init failed";
+    return result;
+  }
+  HttpResponse headers_seen;  // OnHeader's user data; unused beyond that
+  char error[CURL_ERROR_SIZE] = {};
+  GetState g;
+  g.request = &request;
+  g.easy = easy;
+  Status st = ConfigureEasy(easy, &headers_seen, error, options);
+  curl_slist* header_list = nullptr;
+  if (st.ok()) {
+    EasyOptions set(easy);
+    set.Set(CURLOPT_HTTPGET, 1L);
+    set.Set(CURLOPT_URL, request.url.c_str(), "url");
+    set.Set(CURLOPT_WRITEFUNCTION, &OnGetBody);
+    set.Set(CURLOPT_WRITEDATA, static_cast<void*>(&g));
+    set.Set(CURLOPT_ACCEPT_ENCODING, static_cast<const char*>(nullptr));  // bytes as served
+    // CURLOPT_RANGE rather than RESUME_FROM: a 200 answer is then taken, not an error.
+    const std::string range = std::to_string(request.resume_from) + "-";
+    if (request.resume_from > 0) set.Set(CURLOPT_RANGE, range.c_str());
+    if (!options.bearer_token.empty()) {
+      header_list =
+          curl_slist_append(nullptr, ("Authorization: Bearer " + options.bearer_token).c_str());
+      set.Set(CURLOPT_HTTPHEADER, header_list);
+    }
+    st = set.status();
+  }
+  if (!st.ok()) {
+    result.error = st.message();
+  } else {
+    const CURLcode code = curl_easy_perform(easy);
+    long http = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
+    result.too_big = g.too_big;
+    result.aborted = g.aborted;
+    result.resumed = g.resumed;
+    result.bytes = g.bytes;
+    if (code == CURLE_OK) {
+      result.status = static_cast<int>(http);
+    } else if (g.too_big) {
+      result.error = "the download passed " + std::to_string(request.max_bytes) + " bytes";
+    } else if (g.aborted) {
+      result.error = "the download was stopped";
+    } else {
+      const std::string text = error[0] != '\0' ? error : curl_easy_strerror(code);
+      result.error = text + " (curl " + std::to_string(static_cast<int>(code)) + ")";
+      result.tls_error = IsTlsError(code, text);
+    }
+  }
+  curl_slist_free_all(header_list);
+  curl_easy_cleanup(easy);
+  // The token never appears in an error.
+  for (const std::string* secret : {&options.bearer_token, &options.proxy_password}) {
+    if (secret->empty()) continue;
+    for (size_t at = result.error.find(*secret); at != std::string::npos;
+         at = result.error.find(*secret, at))
+      result.error.replace(at, secret->size(), "[redacted]");
+  }
+  return result;
+}
+
 }  // namespace outpost

@@ -18,8 +18,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -146,5 +148,35 @@ class HttpTransport {
   std::vector<HttpResponse> done_;            // finished, not yet returned by Poll
   size_t in_flight_ = 0;
 };
+
+// One blocking GET, for the release feed and update downloads: the same TLS, proxy
+// and timeout settings as uploads (TransportOptions; max_in_flight and rate_limit are
+// not used). The body is handed to on_data as it arrives, never held whole.
+struct HttpGetRequest {
+  std::string url;
+  // Ask for the body from this byte on (Range: bytes=N-). A server that answers 200
+  // instead of 206 sends it from the start: on_data's offset says where bytes go.
+  uint64_t resume_from = 0;
+  // The transfer is aborted once the body would pass this offset (total size, counting
+  // resume_from); 0: no limit. HttpGetResult::too_big tells.
+  uint64_t max_bytes = 0;
+  // `offset` is where `data` starts in the whole body. Returning false aborts.
+  std::function<bool(uint64_t offset, std::string_view data)> on_data;
+  // Called as bytes arrive: body bytes so far (counting resume_from) and the total
+  // when the server said (0 when unknown).
+  std::function<void(uint64_t received, uint64_t total)> on_progress;
+};
+
+struct HttpGetResult {
+  int status = 0;      // HTTP status of a complete exchange; 0 when there was none
+  std::string error;   // why status is 0 or the transfer stopped
+  bool tls_error = false;
+  bool too_big = false;   // aborted at max_bytes
+  bool aborted = false;   // on_data returned false
+  bool resumed = false;   // the server honoured the Range (206)
+  uint64_t bytes = 0;     // body bytes received in this transfer
+};
+
+HttpGetResult HttpGet(const TransportOptions& options, const HttpGetRequest& request);
 
 }  // namespace outpost
