@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace outpost::update {
@@ -17,9 +18,13 @@ bool AllDigits(std::string_view s) {
 
 // A decimal number without a leading zero that fits in uint64_t.
 bool ParseNumber(std::string_view s, uint64_t& out) {
-  if (!AllDigits(s) || (s.size() > 1 && s[0] == '0') || s.size() > 19) return false;
+  if (!AllDigits(s) || (s.size() > 1 && s[0] == '0')) return false;
   out = 0;
-  for (char c : s) out = out * 10 + static_cast<uint64_t>(c - '0');
+  for (char c : s) {
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (out > (UINT64_MAX - digit) / 10) return false;  // does not fit
+    out = out * 10 + digit;
+  }
   return true;
 }
 

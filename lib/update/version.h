@@ -36,5 +36,6 @@ int CompareVersions(const Version& a, const Version& b);
 
 inline bool operator==(const Version& a, const Version& b) { return CompareVersions(a, b) == 0; }
 inline bool operator<(const Version& a, const Version& b) { return CompareVersions(a, b) < 0; }
+inline bool operator>(const Version& a, const Version& b) { return CompareVersions(a, b) > 0; }
 
 }  // namespace outpost::update
