@@ -100,5 +100,9 @@ void AddBufferCommand(CLI::App& app, Cli& cli, Action& action);
 void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
 void AddQueryCommands(CLI::App& app, Cli& cli, Action& action);  // query, tables
 void AddCheckCommand(CLI::App& app, Cli& cli, Action& action);
+void AddUpdateCommand(CLI::App& app, Cli& cli, Action& action);
+// `outpost --self-test`: prints "outpost <version>", checks the built-in libraries, and
+// exits 0 when they work (the updater's preflight runs it on a new binary).
+int SelfTest();
 
 }  // namespace outpost::app

@@ -45,6 +45,38 @@ int RunVersion(const VersionOptions& opts) {
 
 }  // namespace
 
+int SelfTest() {
+  // The first line is what the updater's preflight compares with the feed's version.
+  std::printf("outpost %s\n", std::string(GetBuildInfo().version).c_str());
+  int failures = 0;
+  const auto report = [&](const char* what, const Status& st) {
+    std::printf("%-8s %s\n", what, st.ok() ? "ok" : st.ToString().c_str());
+    if (!st.ok()) ++failures;
+  };
+  report("crypto", InitCrypto());
+  {
+    Status st;
+    Result<std::string> z = ZstdCompress("outpost self-test", 3);
+    if (!z.ok()) {
+      st = z.status();
+    } else {
+      Result<std::string> back = ZstdDecompress(*z, 1024);
+      if (!back.ok())
+        st = back.status();
+      else if (*back != "outpost self-test")
+        st = Internal("zstd round trip changed the data");
+    }
+    report("zstd", st);
+  }
+  {
+    Result<Db> db = Db::Open(":memory:", {.read_only = false, .create = true});
+    report("sqlite",
+           db.ok() ? db->Exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)") : db.status());
+  }
+  std::printf("self-test: %s\n", failures == 0 ? "ok" : "FAILED");
+  return failures == 0 ? kExitOk : kExitRuntime;
+}
+
 void AddVersionCommand(CLI::App& app, Cli& /*cli*/, Action& action) {
   auto opts = std::make_shared<VersionOptions>();
   CLI::App* cmd = app.add_subcommand(

@@ -2,6 +2,7 @@
 // last fault barrier: no exception leaves main (STYLE.md rule 6).
 #include <cstdio>
 #include <exception>
+#include <string_view>
 
 #include "cli.h"
 
@@ -22,6 +23,7 @@ constexpr const char* kFooter =
 
 int Run(int argc, char** argv) {
   using namespace outpost::app;
+  if (argc == 2 && std::string_view(argv[1]) == "--self-test") return SelfTest();
   Cli cli;
   CLI::App app{
       "outpost: an endpoint agent that collects logs and device checks into a local "
@@ -49,6 +51,7 @@ int Run(int argc, char** argv) {
   AddFlushCommand(app, cli, action);
   AddQueryCommands(app, cli, action);
   AddCheckCommand(app, cli, action);
+  AddUpdateCommand(app, cli, action);
 
   try {
     app.parse(argc, argv);

@@ -115,10 +115,11 @@ struct InventoryQueryConfig {
 struct UpdateConfig {
   bool enabled = false;
   std::string channel = "stable";
-  std::string feed_url;  // base URL; <feed_url>/<channel>.json
+  std::string feed_url;  // update.url: the feed base; <url>/<channel>.json
   Duration interval = std::chrono::hours(6);
-  std::vector<std::string> trusted_keys;  // minisign public keys (base64 lines)
-  Duration health_timeout = std::chrono::seconds(60);
+  std::vector<std::string> trusted_keys;  // update.public_keys: minisign public keys
+  Duration health_window = std::chrono::minutes(10);
+  std::filesystem::path ca_file;  // empty: the system CAs
 };
 
 struct Config {

@@ -326,26 +326,31 @@ void ReadInventory(TableReader& t, int index, InventoryQueryConfig& q) {
 
 void ReadUpdate(TableReader& t, UpdateConfig& u) {
   u.enabled = t.Bool("enabled", u.enabled, "Check the release feed and update on schedule.");
-  u.channel = t.String("channel", u.channel, "Release channel: <feed_url>/<channel>.json.");
+  u.channel = t.String("channel", u.channel, "Release channel: <url>/<channel>.json.");
   if (!t.describe() && !ValidId(u.channel))
     t.context().Error(t.where("channel"), t.KeyPath("channel"),
                       "'update.channel' may hold only letters, digits, '.', '_' and '-'");
-  u.feed_url = t.String("feed_url", "", "Base URL of the signed release feed.");
+  u.feed_url = t.String("url", "",
+                        "Base URL of the signed release feed (<url>/<channel>.json and "
+                        "<channel>.json.minisig), served by any web server or CDN.");
   if (!t.describe() && u.enabled && u.feed_url.empty())
-    t.context().Error(t.where("enabled"), t.KeyPath("feed_url"),
-                      "'update.enabled' is true but 'update.feed_url' is not set");
+    t.context().Error(t.where("enabled"), t.KeyPath("url"),
+                      "'update.enabled' is true but 'update.url' is not set");
   if (!t.describe() && !u.feed_url.empty() && !StartsWith(u.feed_url, "https://") &&
       !StartsWith(u.feed_url, "http://"))
-    t.context().Error(t.where("feed_url"), t.KeyPath("feed_url"),
-                      "'update.feed_url' must be an https:// (or http://) URL");
-  u.interval =
-      t.Dur("interval", u.interval, "How often to fetch the feed.", std::chrono::minutes(1));
-  u.trusted_keys = t.StringList("trusted_keys",
-                                "minisign public keys (the base64 line of a .pub file) trusted in "
+    t.context().Error(t.where("url"), t.KeyPath("url"),
+                      "'update.url' must be an https:// (or http://) URL");
+  u.interval = t.Dur("interval", u.interval, "How often to fetch the feed (with jitter).",
+                     std::chrono::minutes(1));
+  u.trusted_keys = t.StringList("public_keys",
+                                "minisign public keys (the second line of a .pub file) trusted in "
                                 "addition to the built-in key set.");
-  u.health_timeout = t.Dur("health_timeout", u.health_timeout,
-                           "How long a new binary has to report healthy before it is rolled back.",
-                           std::chrono::seconds(5));
+  u.health_window = t.Dur("health_window", u.health_window,
+                          "How long a new binary must run healthy before the update is final.",
+                          std::chrono::seconds(5));
+  u.ca_file =
+      t.Path("ca_file", "", "CA certificates (PEM) for the feed's server; empty: the system CAs.");
+  if (!t.describe() && !u.ca_file.empty()) RequireFile(t, "ca_file", u.ca_file);
 }
 
 }  // namespace

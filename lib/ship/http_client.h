@@ -168,13 +168,13 @@ struct HttpGetRequest {
 };
 
 struct HttpGetResult {
-  int status = 0;      // HTTP status of a complete exchange; 0 when there was none
-  std::string error;   // why status is 0 or the transfer stopped
+  int status = 0;     // HTTP status of a complete exchange; 0 when there was none
+  std::string error;  // why status is 0 or the transfer stopped
   bool tls_error = false;
-  bool too_big = false;   // aborted at max_bytes
-  bool aborted = false;   // on_data returned false
-  bool resumed = false;   // the server honoured the Range (206)
-  uint64_t bytes = 0;     // body bytes received in this transfer
+  bool too_big = false;  // aborted at max_bytes
+  bool aborted = false;  // on_data returned false
+  bool resumed = false;  // the server honoured the Range (206)
+  uint64_t bytes = 0;    // body bytes received in this transfer
 };
 
 HttpGetResult HttpGet(const TransportOptions& options, const HttpGetRequest& request);

@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "outpost/platform/executable.h"
+#include "update/feed.h"
+#include "update/minisign.h"
+#include "update/trusted_keys.h"
 #include "util/json_text.h"
 
 namespace outpost::update {
@@ -18,7 +21,6 @@ namespace {
 
 constexpr char kStateFile[] = "update-state.json";
 constexpr char kJournalFile[] = "update-journal.json";
-constexpr uint64_t kMaxSignatureBytes = 4096;
 
 Result<std::string> ReadSmallFile(const fs::path& path, uint64_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
@@ -49,8 +51,8 @@ Status WriteDurable(const fs::path& path, const std::string& data) {
   if (!platform::SyncPath(tmp, false, &error)) return IoError(error);
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot rename " + tmp.string() + " to " + path.string() + ": " +
-                         ec.message());
+  if (ec)
+    return IoError("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
   if (!platform::SyncPath(path.parent_path(), true, &error)) return IoError(error);
   return Status::Ok();
 }
@@ -69,6 +71,12 @@ Target TargetFrom(const nlohmann::json& j) {
   t.size = j.value("size", uint64_t{0});
   t.sha256 = j.value("sha256", "");
   return t;
+}
+
+// <base>/<channel>.json
+std::string FeedUrlFor(std::string base, std::string_view channel) {
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/" + std::string(channel) + ".json";
 }
 
 bool IsFileUrl(std::string_view url) { return url.rfind("file://", 0) == 0; }
@@ -168,6 +176,7 @@ Result<std::string> Updater::Fetch(const std::string& url, uint64_t max_bytes) c
   if (r.too_big)
     return InvalidArgument(url + " is larger than " + std::to_string(max_bytes) + " bytes");
   if (r.status == 0) return Unavailable("cannot fetch " + url + ": " + r.error);
+  if (r.status == 404) return NotFound(url + " does not exist (HTTP 404)");
   if (r.status != 200)
     return Unavailable("cannot fetch " + url + ": the server answered HTTP " +
                        std::to_string(r.status));
@@ -188,11 +197,13 @@ Result<CheckOutcome> Updater::Check() {
   }
   if (base.empty())
     return InvalidArgument("no feed: set update.url in the config or give --from DIR");
-  out.feed_url = ChannelFeedUrl(base, options_.config.channel);
+  out.feed_url = FeedUrlFor(base, options_.config.channel);
   Result<std::string> feed = Fetch(out.feed_url, kMaxFeedBytes);
   if (!feed.ok() && feed.status().code() != Code::kInvalidArgument) return feed.status();
   Result<std::string> sig = feed.ok() ? Fetch(out.feed_url + ".minisig", kMaxSignatureBytes)
                                       : Result<std::string>(feed.status());
+  // No signature file: an unsigned feed, refused as such by Evaluate.
+  if (!sig.ok() && sig.status().code() == Code::kNotFound) sig = std::string();
   if (!sig.ok() && sig.status().code() != Code::kInvalidArgument) return sig.status();
   Result<std::vector<PublicKey>> keys = TrustedKeys(options_.config.trusted_keys);
   if (!keys.ok()) return keys.status().WithContext("update.public_keys");
@@ -218,8 +229,7 @@ Result<CheckOutcome> Updater::Check() {
   }
   state->feed = out.decision.new_state;
   state->last_check_at = Now(clock_);
-  state->last_result = std::string(VerdictName(out.decision.verdict)) + ": " +
-                       out.decision.reason;
+  state->last_result = std::string(VerdictName(out.decision.verdict)) + ": " + out.decision.reason;
   if (Status st = SaveState(*state); !st.ok())
     log_.Warn("cannot save the update state: " + st.message());
   return out;
@@ -268,7 +278,8 @@ Status Updater::Download(const Target& target,
   req.on_progress = [&](uint64_t received, uint64_t) {
     if (progress) progress(received, target.size);
   };
-  if (have > 0) log_.Info("resuming the download of " + target.url + " at byte " + std::to_string(have));
+  if (have > 0)
+    log_.Info("resuming the download of " + target.url + " at byte " + std::to_string(have));
   HttpGetResult r = HttpGet(options_.transport, req);
   out.close();
   if (write_failed) return IoError("cannot write " + staging.string());
@@ -310,8 +321,7 @@ Status Updater::Preflight(const std::string& version) const {
   std::string error;
   if (!platform::MakeExecutable(staging, &error)) return IoError(error);
   platform::ProgramResult r;
-  if (!platform::RunProgram(staging, {"--self-test"}, options_.preflight_timeout, 4096, r,
-                            &error))
+  if (!platform::RunProgram(staging, {"--self-test"}, options_.preflight_timeout, 4096, r, &error))
     return Unsupported(error);
   if (r.timed_out) return Corrupt("the new binary did not finish --self-test in time");
   if (r.exit_code != 0)
@@ -342,6 +352,10 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
                            " bytes; outpost refuses binaries over " +
                            std::to_string(kMaxBinaryBytes));
   const std::string version = d.feed->release.version.ToString();
+  if (out.journal.step == "swapped" && out.journal.target.sha256 == target.sha256) {
+    log_.Info("version " + version + " is installed already; it runs after a restart");
+    return out;  // never downloaded twice
+  }
 
   Journal jn = out.journal;
   const bool same = jn.target.sha256 == target.sha256 &&
@@ -393,8 +407,8 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
   jn.step = "swapped";
   jn.error.clear();
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
-  log_.Info("updated " + options_.binary.string() + " from " + jn.from_version + " to " +
-            version + "; the old binary is kept as " + PreviousPath().string());
+  log_.Info("updated " + options_.binary.string() + " from " + jn.from_version + " to " + version +
+            "; the old binary is kept as " + PreviousPath().string());
   out.installed = true;
   out.journal = jn;
   return out;

@@ -26,8 +26,7 @@ bool Fail(std::string* error, const std::string& what, int err) {
 }
 
 int64_t MillisSince(const std::chrono::steady_clock::time_point& t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               t)
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
       .count();
 }
 

@@ -289,7 +289,7 @@ TEST_CASE("inline secrets are noticed so the file's permissions can be checked")
 
 TEST_CASE("update needs a feed when enabled and a valid channel") {
   auto r = Parse("[update]\nenabled = true\nchannel = \"beta channel\"\n");
-  CHECK(Has(r, "t.toml:2:11: error: 'update.enabled' is true but 'update.feed_url' is not set"));
+  CHECK(Has(r, "t.toml:2:11: error: 'update.enabled' is true but 'update.url' is not set"));
   CHECK(Has(
       r, "t.toml:3:11: error: 'update.channel' may hold only letters, digits, '.', '_' and '-'"));
 }

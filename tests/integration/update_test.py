@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""Self-update end to end: the real binary fetches a feed signed with the real `minisign`
+tool from an HTTPS server on 127.0.0.1 (test CA from scripts/make-test-ca.sh), and
+checks, applies, resumes, refuses and rolls back.
+
+    python3 update_test.py --binary build/dev/app/outpost --source-dir . [-v]
+
+The binary being updated is a stand-in in a temporary directory (the hidden --binary
+option), never the build's own. The "new" release is a small executable script that
+answers --self-test like outpost does. POSIX only (the test skips itself under the
+Windows emulator). Standard library only, plus the minisign and openssl commands.
+"""
+import argparse
+import datetime
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ARGS = None
+WORK = None
+CA = None
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                     "runtime error:")
+
+
+def script(name):
+    return os.path.join(ARGS.source_dir, "scripts", name)
+
+
+def new_binary(version, exit_code=0):
+    return ("#!/bin/sh\nif [ \"$1\" = --self-test ]; then echo 'outpost %s'; echo 'self-test: ok';"
+            " exit %d; fi\necho 'new binary %s'\n" % (version, exit_code, version)).encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Serves the site directory with Range support, and faults by path prefix:
+    /cut/NAME sends half of NAME then closes; /endless/NAME never stops sending."""
+    server_version = "update-test"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append((self.path, self.headers.get("Range")))
+        path = self.path
+        mode = ""
+        for prefix in ("/cut/", "/endless/"):
+            if path.startswith(prefix):
+                mode, path = prefix.strip("/"), "/" + path[len(prefix):]
+        full = os.path.join(self.server.site, path.lstrip("/"))
+        if mode == "endless":
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(100000):
+                    self.wfile.write(b"x" * 65536)
+            except OSError:
+                pass
+            return
+        if not os.path.isfile(full):
+            self.send_error(404)
+            return
+        with open(full, "rb") as f:
+            data = f.read()
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and rng.endswith("-"):
+            start = int(rng[6:-1])
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "cut":
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+class Site:
+    def __init__(self, root):
+        self.root = root
+        os.makedirs(root, exist_ok=True)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(CA, "server.pem"), os.path.join(CA, "server.key"))
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd.site = root
+        self.httpd.requests = []
+        self.url = "https://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@unittest.skipUnless(os.name == "posix", "POSIX only")
+class UpdateTest(unittest.TestCase):
+    def setUp(self):
+        if ARGS.emulator:
+            self.skipTest("the update tests run the POSIX build; the Windows swap is compiled only")
+        self.tmp = tempfile.TemporaryDirectory(prefix="outpost-update-")
+        self.dir = self.tmp.name
+        self.site = Site(os.path.join(self.dir, "site"))
+        self.key = os.path.join(self.dir, "key")
+        subprocess.run(["minisign", "-G", "-W", "-f", "-p", self.key + ".pub", "-s", self.key],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.key + ".pub") as f:
+            self.pub = f.read().splitlines()[1]
+        self.bindir = os.path.join(self.dir, "bin")
+        os.mkdir(self.bindir)
+        self.installed = os.path.join(self.bindir, "outpost")
+        with open(self.installed, "wb") as f:
+            f.write(new_binary("0.1.0"))
+        os.chmod(self.installed, 0o755)
+        self.state = os.path.join(self.dir, "state")
+        self.write_config()
+        self.seq = 0
+
+    def tearDown(self):
+        self.site.close()
+        self.tmp.cleanup()
+
+    def write_config(self, extra=""):
+        with open(os.path.join(self.dir, "outpost.toml"), "w") as f:
+            f.write('[agent]\nstate_dir = "%s"\n\n[update]\nurl = "%s"\npublic_keys = ["%s"]\n'
+                    'ca_file = "%s"\n%s' % (self.state, self.site.url, self.pub,
+                                            os.path.join(CA, "ca.pem"), extra))
+
+    def publish(self, version="99.0.0", body=None, url=None, size=None, sha=None, expires_days=7,
+                sign=True, channel="stable", extra=None):
+        """Writes site/<name> and site/stable.json(.minisig); returns the binary's bytes."""
+        body = new_binary(version) if body is None else body
+        name = "outpost-%s" % version
+        with open(os.path.join(self.site.root, name), "wb") as f:
+            f.write(body)
+        self.seq += 1
+        expires = (datetime.datetime.now(datetime.timezone.utc) +
+                   datetime.timedelta(days=expires_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        feed = {
+            "schema": 1, "channel": channel, "seq": self.seq, "keyset_epoch": 1,
+            "issued_at": "2026-01-01T00:00:00Z", "expires": expires,
+            "release": {
+                "version": version, "min_version": "0.0.0", "critical": False,
+                "rollout": {"percent": 100, "salt": "s"},
+                "targets": [{"os": "linux", "arch": os.uname().machine,
+                             "url": url or name,
+                             "size": size if size is not None else len(body),
+                             "sha256": sha or hashlib.sha256(body).hexdigest()}],
+            },
+        }
+        if extra:
+            feed.update(extra)
+        path = os.path.join(self.site.root, "stable.json")
+        with open(path, "w") as f:
+            json.dump(feed, f)
+        sig = path + ".minisig"
+        if os.path.exists(sig):
+            os.unlink(sig)
+        if sign:
+            comment = "outpost-feed schema=1 channel=%s seq=%d expires=%s" % (channel, self.seq,
+                                                                              expires)
+            subprocess.run(["minisign", "-S", "-s", self.key, "-m", path, "-t", comment],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return body
+
+    def outpost(self, *args):
+        argv = [ARGS.binary, "--config", os.path.join(self.dir, "outpost.toml"), *args]
+        if args and args[0] == "update":
+            argv += ["--binary", self.installed]
+        p = subprocess.run(argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120, text=True, errors="replace")
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr[-4000:])
+        return p
+
+    def update(self, verb, *args):
+        p = self.outpost("update", verb, "--json", *args)
+        try:
+            j = json.loads(p.stdout) if p.stdout.strip() else {}
+        except ValueError:
+            self.fail("not JSON: %r / %s" % (p.stdout, p.stderr))
+        return p.returncode, j, p.stderr
+
+    def installed_bytes(self):
+        with open(self.installed, "rb") as f:
+            return f.read()
+
+    # ---- check ----
+
+    def test_check_verifies_and_raises_the_seq(self):
+        self.publish()
+        rc, j, err = self.update("check")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(j["verdict"], "update")
+        self.assertEqual(j["version"], "99.0.0")
+        self.assertEqual(j["seq"], 1)
+        self.assertEqual(j["target"]["url"], self.site.url + "/outpost-99.0.0")
+        p = self.outpost("update", "status", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["highest_seq"], 1)
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))  # check installs nothing
+
+    def test_unsigned_and_wrongly_signed_feeds_are_rejected(self):
+        self.publish(sign=False)
+        rc, j, err = self.update("check")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(j["verdict"], "rejected")
+        # Signed by a key that is not trusted.
+        self.publish()
+        other = os.path.join(self.dir, "other")
+        subprocess.run(["minisign", "-G", "-W", "-f", "-p", other + ".pub", "-s", other],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(other + ".pub") as f:
+            self.pub = f.read().splitlines()[1]
+        self.write_config()
+        rc, j, err = self.update("check")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(j["verdict"], "rejected")
+        self.assertIn("key", j["reason"])
+
+    def test_a_feed_that_cannot_be_fetched_exits_3(self):
+        self.write_config()
+        rc, j, err = self.update("check")
+        self.assertEqual(rc, 3, err)
+        self.assertIn("stable.json", err)
+
+    # ---- apply ----
+
+    def test_apply_installs_keeps_the_previous_binary_and_does_not_download_twice(self):
+        body = self.publish()
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(j["installed"], j)
+        self.assertEqual(j["step"], "swapped")
+        self.assertEqual(self.installed_bytes(), body)
+        self.assertTrue(os.stat(self.installed).st_mode & stat.S_IXUSR)
+        with open(self.installed + ".previous", "rb") as f:
+            self.assertEqual(f.read(), new_binary("0.1.0"))
+        self.assertFalse(os.path.exists(self.installed + ".download"))
+        downloads = [r for r in self.site.httpd.requests if r[0].endswith("outpost-99.0.0")]
+        self.assertEqual(len(downloads), 1)
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(j["installed"])
+        downloads = [r for r in self.site.httpd.requests if r[0].endswith("outpost-99.0.0")]
+        self.assertEqual(len(downloads), 1, "installed already: not downloaded again")
+
+    def test_an_interrupted_download_resumes_with_a_range(self):
+        body = self.publish(body=new_binary("99.0.0") + b"#" * 300000, url="cut/outpost-99.0.0")
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 3, err)
+        partial = os.path.getsize(self.installed + ".download")
+        self.assertTrue(0 < partial < len(body), partial)
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+        self.publish(body=body)  # the same target, now served whole
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.installed_bytes(), body)
+        ranges = [r[1] for r in self.site.httpd.requests if r[0] == "/outpost-99.0.0"]
+        self.assertEqual(ranges, ["bytes=%d-" % partial])
+
+    def test_a_corrupted_resumed_part_is_caught_and_downloaded_again(self):
+        body = self.publish(body=new_binary("99.0.0") + b"#" * 300000, url="cut/outpost-99.0.0")
+        rc, _, err = self.update("apply")
+        self.assertEqual(rc, 3, err)
+        with open(self.installed + ".download", "r+b") as f:
+            f.write(b"garbage!")
+        self.publish(body=body)
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 3, err)
+        self.assertIn("SHA-256", err)
+        self.assertFalse(os.path.exists(self.installed + ".download"))
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.installed_bytes(), body)
+
+    def test_an_endless_or_oversize_download_is_stopped_at_its_size(self):
+        self.publish(url="endless/outpost-99.0.0")
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 3, err)
+        self.assertIn("longer than", err)
+        self.assertFalse(os.path.exists(self.installed + ".download"))
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+
+    def test_an_oversize_binary_is_refused_before_downloading(self):
+        self.publish(size=300 * 1024 * 1024)
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 2, err)
+        self.assertIn("refuses binaries over", err)
+        self.assertFalse([r for r in self.site.httpd.requests if "outpost-99" in r[0]])
+
+    def test_a_binary_that_fails_preflight_is_not_installed(self):
+        for body, why in ((new_binary("98.0.0"), "says"), (new_binary("99.0.0", 3), "exited")):
+            self.publish(body=body)
+            rc, j, err = self.update("apply")
+            self.assertEqual(rc, 3, err)
+            self.assertIn("preflight", err)
+            self.assertIn(why, err)
+            self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+            self.assertFalse(os.path.exists(self.installed + ".download"))
+        p = self.outpost("update", "status", "--json")
+        self.assertEqual(json.loads(p.stdout)["journal"]["step"], "failed")
+
+    def test_rollback_puts_the_previous_binary_back_and_blocks_the_version(self):
+        body = self.publish()
+        rc, _, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        rc, j, err = self.update("rollback")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(j["blocked"], "99.0.0")
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+        with open(self.installed + ".previous", "rb") as f:
+            self.assertEqual(f.read(), body)
+        before = len(self.site.httpd.requests)
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(j["installed"])
+        self.assertTrue(j["locally_blocked"])
+        self.assertFalse([r for r in self.site.httpd.requests[before:] if "outpost-99" in r[0]])
+        p = self.outpost("update", "status", "--json")
+        self.assertEqual(json.loads(p.stdout)["blocked"], ["99.0.0"])
+
+    def test_rollback_without_a_previous_binary_exits_1(self):
+        rc, j, err = self.update("rollback")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("no previous binary", err)
+
+
+def main():
+    global ARGS, WORK, CA
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--emulator", default="")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ARGS, rest = ap.parse_known_args()
+    ARGS.binary = os.path.abspath(ARGS.binary)
+    WORK = tempfile.mkdtemp(prefix="outpost-update-ca-")
+    try:
+        if not ARGS.emulator:
+            CA = os.path.join(WORK, "ca")
+            subprocess.run([script("make-test-ca.sh"), CA], check=True, stdout=subprocess.DEVNULL)
+        unittest.main(argv=[sys.argv[0]] + rest, verbosity=2 if ARGS.verbose else 1)
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
