@@ -93,8 +93,8 @@ run_one() {
     -artifact_prefix="$work/crashes/" "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
   local took=$((SECONDS - start))
   local execs cov
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
-  cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | cut -d' ' -f2)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1) || true
+  cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | cut -d' ' -f2) || true
   if ((rc == 0)); then
     if [[ -n "$merge" ]]; then
       "$exe" -merge=1 "$seeds" "$work/corpus" >"$work/merge.log" 2>&1
@@ -104,12 +104,12 @@ run_one() {
     return 0
   fi
   local found
-  found=$(ls "$work/crashes" 2>/dev/null | head -n 5 | tr '\n' ' ')
+  found=$(ls "$work/crashes" 2>/dev/null | head -n 5 | tr '\n' ' ') || true
   printf '%-16s FAILED  %4d s %10s execs  cov %5s  rc %d  inputs: %s/crashes/ %s\n' \
     "$name" "$took" "${execs:-?}" "${cov:-?}" "$rc" "$work" "$found"
   {
     echo "---- $name: last lines of $work/log"
-    grep -v '^#[0-9]' "$work/log" | tail -n 40
+    grep -v '^#[0-9]' "$work/log" | tail -n 40 || true
     echo "---- reproduce: $exe $work/crashes/<input>"
   } >&2
   return 1
