@@ -2,7 +2,8 @@
 # scripts/test.sh — everything CI checks, from a fresh Debian 12 machine:
 #   1. dependencies for Linux and Windows (scripts/deps.sh; cached after the first run)
 #   2. dev build (Debug, ASan+UBSan, -Werror) and all its tests
-#   3. release build (static, stripped) and all its tests, including the static-link check
+#   3. release build (static, stripped) and all its tests, including the static-link check,
+#      then every fuzz target for OUTPOST_FUZZ_SECONDS (30) each (scripts/fuzz.sh)
 #   4. Windows cross build and its tests under Wine, then `outpost.exe version`
 #   5. formatting check (clang-format)
 # Prints how long each step took. Exits non-zero on the first failure.
@@ -73,6 +74,13 @@ build_and_test dev "$linux_prefix"
 build_and_test release "$linux_prefix"
 ls -l build/release/app/outpost
 file build/release/app/outpost
+
+# Every libFuzzer target (docs/fuzzing.md), two at a time (the CI machine has 2 cores);
+# any crash, leak, timeout or failed check fails CI, its input kept in a temp dir.
+fuzz_seconds=${OUTPOST_FUZZ_SECONDS:-30}
+step "fuzz ($(scripts/fuzz.sh --list | wc -l) targets x $fuzz_seconds s)"
+OUTPOST_FUZZ_JOBS=2 scripts/fuzz.sh all "$fuzz_seconds"
+step_done
 
 # Wine: a throwaway prefix, and one wineserver kept alive around ctest so each test
 # does not pay for starting one.

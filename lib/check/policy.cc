@@ -239,7 +239,7 @@ PolicyParseResult ParsePolicy(std::string_view text, const std::string& file_nam
   PolicyParseResult result;
   toml::table doc;
   try {
-    doc = toml::parse(text, file_name);
+    doc = config_internal::ParseToml(text, file_name);
   } catch (const toml::parse_error& e) {
     PolicyError err = FileError(file_name, "not valid TOML: " + std::string(e.description()),
                                 "a policy is TOML: [[check]] entries of key = \"value\" lines");

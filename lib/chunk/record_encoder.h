@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +46,9 @@ class RecordEncoder {
   std::string prefix_;  // ,"host":…,"source":… (after the timestamp)
   std::string suffix_;  // ,"k":"v"… static fields
   std::vector<std::string> reserved_;
-  int64_t cached_ms_ = -1;
+  // No sentinel value: every millisecond, -1 (1969-12-31T23:59:59.999Z) included, is a
+  // valid time (found by tests/fuzz/ndjson_fuzz.cc).
+  std::optional<int64_t> cached_ms_;
   std::string cached_ts_;
 };
 

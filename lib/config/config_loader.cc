@@ -151,7 +151,7 @@ ConfigParseResult ParseConfig(std::string_view text, const std::string& file_nam
   ctx.base_dir = options.base_dir;
   toml::table doc;
   try {
-    doc = toml::parse(text, file_name);
+    doc = config_internal::ParseToml(text, file_name);
   } catch (const toml::parse_error& e) {
     ConfigDiagnostic d;
     d.file = file_name;

@@ -1,10 +1,168 @@
 #include "config/toml_reader.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "util/text.h"
 
 namespace outpost::config_internal {
+namespace {
+
+bool IsAscii(char c) { return static_cast<unsigned char>(c) < 0x80; }
+
+// Where toml++ would meet a non-ASCII character outside a string or comment (or just
+// after a multi-line string's line-ending backslash), else npos.
+size_t FindUnsafeNonAscii(std::string_view t) {
+  enum class In { kNothing, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  In in = In::kNothing;
+  size_t i = t.starts_with("\xEF\xBB\xBF") ? 3 : 0;  // a byte-order mark, which toml++ skips
+  auto at = [&](size_t k, std::string_view s) { return t.substr(k, s.size()) == s; };
+  while (i < t.size()) {
+    const char c = t[i];
+    switch (in) {
+      case In::kNothing:
+        if (!IsAscii(c)) return i;
+        if (c == '#') {
+          in = In::kComment;
+        } else if (at(i, "\"\"\"")) {
+          in = In::kMultiBasic;
+          i += 2;
+        } else if (at(i, "'''")) {
+          in = In::kMultiLiteral;
+          i += 2;
+        } else if (c == '"') {
+          in = In::kBasic;
+        } else if (c == '\'') {
+          in = In::kLiteral;
+        }
+        break;
+      case In::kComment:
+      case In::kLiteral:
+        if (c == '\n' || (in == In::kLiteral && c == '\'')) in = In::kNothing;
+        break;
+      case In::kBasic:
+        if (c == '\\') {
+          ++i;  // the escaped character, whatever it is
+        } else if (c == '"' || c == '\n') {
+          in = In::kNothing;
+        }
+        break;
+      case In::kMultiBasic:
+        if (c == '\\') {
+          // A line-ending backslash: toml++ skips the whitespace and newlines after it.
+          size_t k = i + 1;
+          while (k < t.size() && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r')) ++k;
+          if (k < t.size() && t[k] == '\n') {
+            while (k < t.size() && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n'))
+              ++k;
+            if (k < t.size() && !IsAscii(t[k])) return k;
+            i = k;
+            continue;
+          }
+          ++i;  // an escape
+        } else if (at(i, "\"\"\"")) {
+          while (i + 1 < t.size() && t[i + 1] == '"') ++i;  // up to two quotes belong to the text
+          in = In::kNothing;
+        }
+        break;
+      case In::kMultiLiteral:
+        if (at(i, "'''")) {
+          while (i + 1 < t.size() && t[i + 1] == '\'') ++i;
+          in = In::kNothing;
+        }
+        break;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
+// True for the code points that toml++ 3.3's is_non_ascii_horizontal_whitespace()
+// has no answer for (its switch falls to TOML_UNREACHABLE); the same test as its
+// generated code. None of them is whitespace.
+bool TomlCannotClassify(char32_t c) {
+  if (c < 0xA0 || c > 0xFEFF || c == 0xA0 || c == 0x3000 || c == 0xFEFF) return false;
+  const uint64_t index = (static_cast<uint64_t>(c) - 0xA0) / 0x3FA;
+  return ((uint64_t{1} << index) & 0x7FFFFFFFFFFFF75Eull) == 0 && index != 5 && index != 7;
+}
+
+// `text` with every such code point replaced by U+4E00, which toml++ classifies (as
+// not whitespace, like them): the same syntax, the same lines and columns.
+std::string WithClassifiableCodePoints(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    const size_t len = b0 >= 0xC2 && b0 <= 0xDF ? 2 : b0 >= 0xE0 && b0 <= 0xEF ? 3 : 1;
+    char32_t c = len == 2 ? (b0 & 0x1Fu) : (b0 & 0x0Fu);
+    bool whole = len > 1 && i + len <= text.size();
+    for (size_t k = 1; whole && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      whole = (b & 0xC0) == 0x80;
+      c = (c << 6) | (b & 0x3Fu);
+    }
+    if (whole && TomlCannotClassify(c)) {
+      out += "\xE4\xB8\x80";
+      i += len;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+// The UTF-8 character at a 1-based line and column (columns count characters).
+std::string CharacterAt(std::string_view text, const toml::source_position& pos) {
+  size_t i = 0;
+  for (toml::source_index line = 1; line < pos.line && i < text.size(); ++i)
+    if (text[i] == '\n') ++line;
+  for (toml::source_index col = 1; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (col++ == pos.column) break;
+  }
+  size_t end = i + 1;
+  while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+  return i < text.size() ? std::string(text.substr(i, end - i)) : std::string();
+}
+
+}  // namespace
+
+toml::table ParseToml(std::string_view text, const std::string& file_name) {
+  // First the text with nothing toml++ cannot classify: a syntax error there is the
+  // same error at the same place in `text`. A document without one is valid TOML, where
+  // toml++ classifies a non-ASCII character only after a multi-line string's
+  // line-ending backslash: that case is refused below.
+  const std::string safe = WithClassifiableCodePoints(text);
+  if (safe != text) {
+    try {
+      (void)toml::parse(safe, file_name);
+    } catch (const toml::parse_error& e) {
+      // The message quotes the character at the error: the original, not the stand-in.
+      std::string description(e.description());
+      const std::string original = CharacterAt(text, e.source().begin);
+      if (const size_t at = description.find("'\xE4\xB8\x80'");
+          at != std::string::npos && !original.empty())
+        description.replace(at + 1, 3, original);
+      throw toml::parse_error(description.c_str(), e.source());
+    }
+  }
+  if (const size_t bad = FindUnsafeNonAscii(text); bad != std::string_view::npos) {
+    toml::source_position pos{1, 1};
+    for (size_t i = 0; i < bad; ++i) {
+      if (text[i] == '\n') {
+        ++pos.line;
+        pos.column = 1;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++pos.column;  // columns count characters, as toml++'s do
+      }
+    }
+    throw toml::parse_error(
+        "a non-ASCII character outside a string or comment (or right after a line-ending "
+        "backslash)",
+        pos, std::make_shared<const std::string>(file_name));
+  }
+  return toml::parse(text, file_name);
+}
 namespace {
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }

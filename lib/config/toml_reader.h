@@ -21,6 +21,14 @@
 
 namespace outpost::config_internal {
 
+// toml::parse, made safe for any input: toml++ 3.3 (Debian 12) reaches
+// __builtin_unreachable(), undefined behaviour, when a non-ASCII character stands where
+// it skips whitespace (upstream issues #190 and #295; found by tests/fuzz). TOML allows
+// non-ASCII only in strings and comments, so this first looks for one anywhere else,
+// or right after a line-ending backslash of a multi-line string, and throws
+// toml::parse_error for it as toml++ would for any other syntax error.
+toml::table ParseToml(std::string_view text, const std::string& file_name);
+
 // "a string", "an integer", "a table", ...: a TOML value's kind, for error messages.
 std::string TomlTypeName(const toml::node& node);
 

@@ -51,8 +51,8 @@ std::optional<ProcStat> ParseStat(std::string_view text) {
 }
 
 std::optional<int64_t> TicksToMs(std::optional<int64_t> ticks) {
-  if (!ticks) return std::nullopt;
-  return *ticks * 1000 / kTicksPerSecond;
+  const std::optional<int64_t> ms = MulChecked(ticks, 1000);
+  return ms ? std::optional<int64_t>(*ms / kTicksPerSecond) : std::nullopt;
 }
 
 // "Uid:\t0\t0\t0\t0" -> the n-th number (0 real, 1 effective, 2 saved).
@@ -71,8 +71,7 @@ std::optional<int64_t> StatusBytes(const std::map<std::string, std::string>& sta
   if (it == status.end()) return std::nullopt;
   const std::vector<std::string_view> f = Fields(it->second);
   if (f.empty()) return std::nullopt;
-  const std::optional<int64_t> kb = ToInt(f[0]);
-  return kb ? std::optional<int64_t>(*kb * 1024) : std::nullopt;
+  return MulChecked(ToInt(f[0]), 1024);
 }
 
 // "Key:\tvalue" lines (status, io).
@@ -167,7 +166,8 @@ std::optional<std::vector<Value>> ProcessRow(const TableEnv& env, int64_t pid,
   }
 
   std::optional<int64_t> start_time = -1;
-  if (boot_time && st->start_ticks) start_time = *boot_time + *st->start_ticks / kTicksPerSecond;
+  if (boot_time && st->start_ticks)
+    start_time = AddChecked(boot_time, *st->start_ticks / kTicksPerSecond).value_or(-1);
 
   std::vector<Value> row = {
       Value(pid),

@@ -97,7 +97,9 @@ std::string Generate(const TableEnv& env, const TableQuery&, RowSink& rows) {
     for (const std::string_view line : Lines(*text)) {
       const std::vector<std::string_view> f = Fields(line, " \t");
       if (f.size() >= 2 && f[0] == "MemTotal:") {
-        if (const std::optional<int64_t> kb = ToInt(f[1]); kb && *kb >= 0) memory = *kb * 1024;
+        const std::optional<int64_t> kb = ToInt(f[1]);
+        if (const std::optional<int64_t> bytes = MulChecked(kb, 1024); bytes && *bytes >= 0)
+          memory = *bytes;
         break;
       }
     }

@@ -76,6 +76,18 @@ std::optional<int64_t> ToInt(std::string_view s, int base) {
   return v;
 }
 
+std::optional<int64_t> MulChecked(std::optional<int64_t> a, int64_t b) {
+  int64_t r = 0;
+  if (!a || __builtin_mul_overflow(*a, b, &r)) return std::nullopt;
+  return r;
+}
+
+std::optional<int64_t> AddChecked(std::optional<int64_t> a, std::optional<int64_t> b) {
+  int64_t r = 0;
+  if (!a || !b || __builtin_add_overflow(*a, *b, &r)) return std::nullopt;
+  return r;
+}
+
 std::map<std::string, std::string> ParseKeyValues(std::string_view text) {
   std::map<std::string, std::string> out;
   for (std::string_view line : Lines(text)) {

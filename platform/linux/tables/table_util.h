@@ -33,6 +33,11 @@ std::string_view Trim(std::string_view s);
 // Decimal (or, with base 16, hex) integer of the whole text; nullopt otherwise.
 std::optional<int64_t> ToInt(std::string_view s, int base = 10);
 
+// a * b and a + b, or nullopt when the result does not fit (a kernel file holding a
+// huge number must give NULL, not an overflow).
+std::optional<int64_t> MulChecked(std::optional<int64_t> a, int64_t b);
+std::optional<int64_t> AddChecked(std::optional<int64_t> a, std::optional<int64_t> b);
+
 // KEY=VALUE lines (os-release, /etc/default/*): quotes removed, comments skipped.
 std::map<std::string, std::string> ParseKeyValues(std::string_view text);
 
