@@ -360,6 +360,11 @@ Checked<Feed> ParseFeed(std::string_view text, std::string_view feed_url) {
   return std::move(feed).value();
 }
 
+std::string ChannelFeedUrl(std::string_view base, std::string_view channel) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  return std::string(base) + "/" + std::string(channel) + ".json";
+}
+
 Result<std::string> ResolveUrl(std::string_view base, std::string_view ref) {
   if (ref.empty()) return InvalidArgument("empty URL");
   for (char c : ref) {

@@ -76,6 +76,10 @@ Result<TrustedComment> ParseTrustedComment(std::string_view text);
 // unknown key, a wrong type, a bad version, time, size, digest or url).
 Checked<Feed> ParseFeed(std::string_view json, std::string_view feed_url);
 
+// "<base>/<channel>.json" (one slash between, however `base` ends). The signature is
+// the same URL plus ".minisig".
+std::string ChannelFeedUrl(std::string_view base, std::string_view channel);
+
 // Resolves `ref` (absolute http(s) URL, "//host/...", "/path" or a relative path)
 // against `base` as RFC 3986 does, dot segments removed. Error: kInvalidArgument
 // (a scheme other than http/https, or a base that is not an absolute URL).

@@ -1,6 +1,6 @@
-// Signature verification for the release feed (libsodium): the only code that
-// includes sodium.h. The minisign verifier comes with the self-update work; for now
-// it initialises libsodium and reports its version.
+// libsodium set-up for the release feed verification. sodium.h is included only in
+// lib/update/ (minisign.cc, update_policy.cc, this file) and in the tests' minisign
+// signer (tests/update/); the minisign verifier itself is minisign.h.
 #pragma once
 
 #include <string>

@@ -155,6 +155,7 @@ Decision Evaluate(std::string_view feed_bytes, std::string_view signature_bytes,
   }
   Checked<VerifiedSignature> sig = VerifyMinisign(feed_bytes, signature_bytes, in.trusted_keys);
   if (!sig.ok()) return reject(sig.rejection().code, sig.rejection().message);
+  d.key_id = KeyIdHex(sig->key_id);
 
   // The trusted comment is checked before the feed's content is used.
   Result<TrustedComment> comment = ParseTrustedComment(sig->trusted_comment);

@@ -66,6 +66,7 @@ struct Decision {
   // state unchanged.
   FeedState new_state;
 
+  std::string key_id;            // the signing key (minisign's hex), once the signature verified
   std::optional<Feed> feed;      // set once the feed verified and parsed
   std::optional<Target> target;  // this os/arch's target, when the feed has exactly one
   bool running_blocked = false;  // the running version is in blocked_versions

@@ -213,6 +213,13 @@ TEST_CASE("relative target urls resolve against the feed url", "[update][feed]")
   CHECK(ResolveUrl("", "https://h/x").ok());  // absolute needs no base
 }
 
+TEST_CASE("the channel's feed url is <base>/<channel>.json", "[update][feed]") {
+  CHECK(ChannelFeedUrl("https://u.example.com/outpost", "stable") ==
+        "https://u.example.com/outpost/stable.json");
+  CHECK(ChannelFeedUrl("https://u.example.com/outpost//", "beta") ==
+        "https://u.example.com/outpost/beta.json");
+}
+
 TEST_CASE("timestamps are RFC 3339 UTC", "[update][feed]") {
   using std::chrono::seconds;
   CHECK(ParseUtcTimestamp("1970-01-01T00:00:00Z")->time_since_epoch() == seconds(0));

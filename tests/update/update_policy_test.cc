@@ -95,6 +95,7 @@ TEST_CASE("the minisign-signed fixture feed yields an update", "[update][policy]
   CHECK(d.feed->release.version.ToString() == "1.4.0");
   CHECK(d.new_state == FeedState{5, FeedDigest(s.feed)});
   CHECK(d.rollout_bucket == 1030);  // SHA-256("agent-1" "1.4.0-stable"), see below
+  CHECK(d.key_id == KeyIdHex(Key("test.pub").key_id));
   CHECK_FALSE(d.running_blocked);
 }
 
