@@ -82,6 +82,7 @@ nlohmann::json DecisionJson(const update::CheckOutcome& c) {
                       {"running_version", std::string(GetBuildInfo().version)},
                       {"highest_seq", d.new_state.highest_seq},
                       {"locally_blocked", c.locally_blocked}};
+  if (!d.key_id.empty()) j["key_id"] = d.key_id;
   if (d.feed) {
     j["version"] = d.feed->release.version.ToString();
     j["seq"] = d.feed->seq;
@@ -98,6 +99,7 @@ nlohmann::json DecisionJson(const update::CheckOutcome& c) {
 void PrintDecision(const update::CheckOutcome& c) {
   const update::Decision& d = c.decision;
   std::printf("feed:     %s\n", c.feed_url.c_str());
+  if (!d.key_id.empty()) std::printf("signed:   key %s\n", d.key_id.c_str());
   if (d.feed)
     std::printf("release:  %s (seq %llu, expires %s%s)\n",
                 d.feed->release.version.ToString().c_str(),

@@ -380,6 +380,15 @@ Result<std::string> ResolveUrl(std::string_view base, std::string_view ref) {
     return std::string(ref);
   }
   const std::string base_scheme = SchemeOf(base);
+  if (base_scheme == "file" && base.substr(4, 3) == "://") {
+    // A feed read from a directory (`update apply --from DIR`): a relative target names
+    // a file beside it, never one elsewhere.
+    if (ref[0] == '/' || ref.find("..") != std::string_view::npos)
+      return InvalidArgument("relative URL '" + std::string(ref) +
+                             "' must name a file in the feed's directory");
+    const std::string_view path = base.substr(7);
+    return "file://" + std::string(path.substr(0, path.rfind('/') + 1)) + std::string(ref);
+  }
   if ((base_scheme != "https" && base_scheme != "http") ||
       base.substr(base_scheme.size(), 3) != "://") {
     return InvalidArgument("cannot resolve relative URL '" + std::string(ref) +

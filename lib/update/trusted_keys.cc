@@ -49,7 +49,7 @@ Result<std::vector<PublicKey>> TrustedKeys(const BuiltinKeySet& builtin,
     if (!added.ok()) return Internal(added.message());
   }
   for (size_t i = 0; i < config_keys.size(); ++i) {
-    const std::string what = "update.trusted_keys[" + std::to_string(i) + "]";
+    const std::string what = "update.public_keys[" + std::to_string(i) + "]";
     Result<PublicKey> key = ParsePublicKey(config_keys[i]);
     if (!key.ok()) return InvalidArgument(what + ": " + key.status().message());
     OUTPOST_RETURN_IF_ERROR(AddKey(keys, *key, what));

@@ -73,12 +73,6 @@ Target TargetFrom(const nlohmann::json& j) {
   return t;
 }
 
-// <base>/<channel>.json
-std::string FeedUrlFor(std::string base, std::string_view channel) {
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/" + std::string(channel) + ".json";
-}
-
 bool IsFileUrl(std::string_view url) { return url.rfind("file://", 0) == 0; }
 
 fs::path FileUrlPath(std::string_view url) { return fs::path(std::string(url.substr(7))); }
@@ -197,7 +191,7 @@ Result<CheckOutcome> Updater::Check() {
   }
   if (base.empty())
     return InvalidArgument("no feed: set update.url in the config or give --from DIR");
-  out.feed_url = FeedUrlFor(base, options_.config.channel);
+  out.feed_url = ChannelFeedUrl(base, options_.config.channel);
   Result<std::string> feed = Fetch(out.feed_url, kMaxFeedBytes);
   if (!feed.ok() && feed.status().code() != Code::kInvalidArgument) return feed.status();
   Result<std::string> sig = feed.ok() ? Fetch(out.feed_url + ".minisig", kMaxSignatureBytes)

@@ -84,7 +84,7 @@ max = "10m"
 
 [update]
 enabled = true
-feed_url = "https://updates.example.com/outpost"
+url = "https://updates.example.com/outpost"
 )");
   CHECK(r.diagnostics.empty());
   CHECK(r.holds_secret);

@@ -338,6 +338,20 @@ class UpdateTest(unittest.TestCase):
         p = self.outpost("update", "status", "--json")
         self.assertEqual(json.loads(p.stdout)["blocked"], ["99.0.0"])
 
+    def test_apply_from_a_directory_needs_no_server(self):
+        body = self.publish()
+        offline = os.path.join(self.dir, "offline")
+        shutil.copytree(self.site.root, offline)
+        self.site.close()
+        rc, j, err = self.update("check", "--from", offline)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(j["target"]["url"], "file://" + offline + "/outpost-99.0.0")
+        rc, j, err = self.update("apply", "--from", offline)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(j["installed"])
+        self.assertEqual(self.installed_bytes(), body)
+        self.site = Site(os.path.join(self.dir, "site2"))  # for tearDown
+
     def test_rollback_without_a_previous_binary_exits_1(self):
         rc, j, err = self.update("rollback")
         self.assertEqual(rc, 1, err)

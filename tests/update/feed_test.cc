@@ -211,6 +211,12 @@ TEST_CASE("relative target urls resolve against the feed url", "[update][feed]")
   CHECK_FALSE(ResolveUrl("", "relative").ok());
   CHECK_FALSE(ResolveUrl("/local/stable.json", "relative").ok());
   CHECK(ResolveUrl("", "https://h/x").ok());  // absolute needs no base
+  // A feed read from a directory (--from DIR): relative targets stay in it.
+  CHECK(ResolveUrl("file:///srv/feed/stable.json", "outpost-1.2.3").value_or("") ==
+        "file:///srv/feed/outpost-1.2.3");
+  CHECK_FALSE(ResolveUrl("file:///srv/feed/stable.json", "../outpost").ok());
+  CHECK_FALSE(ResolveUrl("file:///srv/feed/stable.json", "/etc/passwd").ok());
+  CHECK_FALSE(ResolveUrl("https://h/stable.json", "file:///etc/passwd").ok());
 }
 
 TEST_CASE("the channel's feed url is <base>/<channel>.json", "[update][feed]") {

@@ -284,7 +284,7 @@ TEST_CASE("trusted keys: the compiled-in set plus config keys, duplicates remove
   Result<std::vector<PublicKey>> bad = TrustedKeys(BuiltinKeySet{}, {k1, "nonsense"});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().code() == Code::kInvalidArgument);
-  CHECK(bad.status().message().find("update.trusted_keys[1]") != std::string::npos);
+  CHECK(bad.status().message().find("update.public_keys[1]") != std::string::npos);
 
   // A different key claiming an id already trusted is refused: ids must be unique.
   std::string clash = Base64Decode(k2);
