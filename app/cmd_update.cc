@@ -1,6 +1,7 @@
 // `outpost update check|apply|status|rollback`: self-update from the signed release
 // feed (lib/update/updater.h, docs/self-update.md).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,12 @@ std::unique_ptr<update::Updater> MakeUpdater(Cli& cli, const Config& config,
     exit_code = kExitRuntime;
     return nullptr;
   }
+  // Crash tests (tests/integration/update_test.py): end the process at a named point of
+  // an apply, with no clean-up, as a kill -9 would.
+  if (const char* at = std::getenv("OUTPOST_TEST_UPDATE_CRASH_AT"); at != nullptr && *at)
+    o.fault = [point = std::string(at)](std::string_view p) {
+      if (p == point) std::_Exit(137);
+    };
   TransportOptions& t = o.transport;
   t.user_agent = "outpost/" + o.running_version + " (" + o.os + "; " + o.arch + ")";
   t.timeout = std::chrono::minutes(30);

@@ -79,6 +79,10 @@ fs::path FileUrlPath(std::string_view url) { return fs::path(std::string(url.sub
 
 }  // namespace
 
+void Updater::Fault(std::string_view point) const {
+  if (options_.fault) options_.fault(point);
+}
+
 Updater::Updater(UpdaterOptions options, const Clock& clock, const Logger& logger)
     : options_(std::move(options)), clock_(clock), log_(logger, "update") {}
 
@@ -267,6 +271,10 @@ Status Updater::Download(const Target& target,
     out.seekp(static_cast<std::streamoff>(offset));
     out.write(data.data(), static_cast<std::streamsize>(data.size()));
     write_failed = !out;
+    if (options_.fault && offset + data.size() >= target.size / 2 && offset < target.size / 2) {
+      out.flush();
+      options_.fault("download");
+    }
     return !write_failed;
   };
   req.on_progress = [&](uint64_t received, uint64_t) {
@@ -380,6 +388,7 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
   }
   jn.step = "verify";
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
+  Fault("verify");
   if (Status st = VerifyStaged(target); !st.ok()) {
     std::error_code ec;
     fs::remove(StagingPath(), ec);  // corrupt: the next apply downloads it again
@@ -387,6 +396,7 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
   }
   jn.step = "preflight";
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
+  Fault("preflight");
   if (Status st = Preflight(version); !st.ok()) {
     std::error_code ec;
     fs::remove(StagingPath(), ec);
@@ -396,8 +406,11 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
   if (!platform::SyncPath(StagingPath(), false, &error)) return fail(IoError(error));
   jn.step = "swap";
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
-  if (!platform::SwapExecutable(StagingPath(), options_.binary, PreviousPath(), &error))
-    return fail(IoError(error));
+  Fault("swap");
+  if (!platform::KeepPrevious(options_.binary, PreviousPath(), &error)) return fail(IoError(error));
+  Fault("between-renames");
+  if (!platform::InstallStaged(StagingPath(), options_.binary, &error)) return fail(IoError(error));
+  Fault("installed");
   jn.step = "swapped";
   jn.error.clear();
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
@@ -445,9 +458,17 @@ Result<Journal> Updater::Rollback() {
   fs::copy_file(PreviousPath(), staging, ec);
   if (ec) return IoError("cannot copy " + PreviousPath().string() + ": " + ec.message());
   std::string error;
+  // The bad binary is kept under a third name while the good one moves in, then
+  // becomes <binary>.previous.
+  const fs::path bad = options_.binary.string() + ".rolledback";
   if (!platform::MakeExecutable(staging, &error) || !platform::SyncPath(staging, false, &error) ||
-      !platform::SwapExecutable(staging, options_.binary, PreviousPath(), &error))
+      !platform::KeepPrevious(options_.binary, bad, &error) ||
+      !platform::InstallStaged(staging, options_.binary, &error))
     return IoError(error);
+  fs::rename(bad, PreviousPath(), ec);
+  if (ec)
+    log_.Warn("cannot rename " + bad.string() + " to " + PreviousPath().string() + ": " +
+              ec.message());
   Result<UpdateState> state = LoadState();
   if (state.ok() && !jn.to_version.empty() &&
       std::find(state->blocked.begin(), state->blocked.end(), jn.to_version) ==

@@ -10,7 +10,7 @@
 //   preflight  -> the staged binary is run with --self-test: it must exit 0 and print
 //                 the feed's version;
 //   swap       -> <binary> becomes the new one, the old one is kept as
-//                 <binary>.previous (platform::SwapExecutable);
+//                 <binary>.previous (platform::KeepPrevious, InstallStaged);
 //   swapped    -> the new binary is in place; it takes effect at the next start.
 // Resume() (at every start of `update apply`) looks at a journal left by a killed run:
 // a swap that happened is recorded as done, one that did not is redone later, a staged
@@ -28,6 +28,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -53,6 +54,10 @@ struct UpdaterOptions {
   // of update.url (air-gapped machines).
   std::optional<std::filesystem::path> from_dir;
   std::chrono::milliseconds preflight_timeout{30000};
+  // Fault injection for the crash tests: called at each named point of an apply
+  // ("download" halfway through the bytes, "verify", "preflight", "swap",
+  // "between-renames", "installed"); the test's hook ends the process there.
+  std::function<void(std::string_view point)> fault;
 };
 
 // What the state dir remembers between runs.
@@ -118,6 +123,7 @@ class Updater {
   Status Download(const Target& target, const std::function<void(uint64_t, uint64_t)>& progress);
   Status VerifyStaged(const Target& target) const;
   Status Preflight(const std::string& version) const;
+  void Fault(std::string_view point) const;
 
   UpdaterOptions options_;
   const Clock& clock_;

@@ -68,12 +68,17 @@ bool MakeExecutable(const std::filesystem::path& path, std::string* error) {
   return true;
 }
 
-bool SwapExecutable(const std::filesystem::path& staged, const std::filesystem::path& target,
-                    const std::filesystem::path& previous, std::string* error) {
+bool KeepPrevious(const std::filesystem::path& target, const std::filesystem::path& previous,
+                  std::string* error) {
   if (::unlink(previous.c_str()) != 0 && errno != ENOENT)
     return Fail(error, "cannot remove the old " + previous.string(), errno);
   if (::link(target.c_str(), previous.c_str()) != 0)
     return Fail(error, "cannot keep " + target.string() + " as " + previous.string(), errno);
+  return true;
+}
+
+bool InstallStaged(const std::filesystem::path& staged, const std::filesystem::path& target,
+                   std::string* error) {
   if (::rename(staged.c_str(), target.c_str()) != 0)
     return Fail(error, "cannot move " + staged.string() + " to " + target.string(), errno);
   return SyncPath(target.parent_path().empty() ? "." : target.parent_path(), true, error);

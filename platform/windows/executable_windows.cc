@@ -36,11 +36,16 @@ bool SyncPath(const std::filesystem::path& path, bool directory, std::string* er
 
 bool MakeExecutable(const std::filesystem::path&, std::string*) { return true; }
 
-bool SwapExecutable(const std::filesystem::path& staged, const std::filesystem::path& target,
-                    const std::filesystem::path& previous, std::string* error) {
+bool KeepPrevious(const std::filesystem::path& target, const std::filesystem::path& previous,
+                  std::string* error) {
   if (!MoveFileExW(target.c_str(), previous.c_str(),
                    MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
     return Fail(error, "cannot move " + target.string() + " aside to " + previous.string());
+  return true;
+}
+
+bool InstallStaged(const std::filesystem::path& staged, const std::filesystem::path& target,
+                   std::string* error) {
   if (!MoveFileExW(staged.c_str(), target.c_str(), MOVEFILE_WRITE_THROUGH))
     return Fail(error, "cannot move " + staged.string() + " to " + target.string());
   return true;

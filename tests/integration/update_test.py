@@ -180,12 +180,13 @@ class UpdateTest(unittest.TestCase):
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return body
 
-    def outpost(self, *args):
+    def outpost(self, *args, env=None):
         argv = [ARGS.binary, "--config", os.path.join(self.dir, "outpost.toml"), *args]
         if args and args[0] == "update":
             argv += ["--binary", self.installed]
         p = subprocess.run(argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=120, text=True, errors="replace")
+                           stderr=subprocess.PIPE, timeout=120, text=True, errors="replace",
+                           env=dict(os.environ, **(env or {})))
         for marker in SANITIZER_MARKERS:
             self.assertNotIn(marker, p.stderr, p.stderr[-4000:])
         return p
@@ -351,6 +352,39 @@ class UpdateTest(unittest.TestCase):
         self.assertTrue(j["installed"])
         self.assertEqual(self.installed_bytes(), body)
         self.site = Site(os.path.join(self.dir, "site2"))  # for tearDown
+
+    def test_a_kill_at_every_step_leaves_one_working_binary_and_the_next_apply_finishes(self):
+        old = new_binary("0.1.0")
+        for point in ("download", "verify", "preflight", "swap", "between-renames", "installed"):
+            with self.subTest(point=point):
+                with open(self.installed, "wb") as f:
+                    f.write(old)
+                for leftover in (".download", ".previous"):
+                    if os.path.exists(self.installed + leftover):
+                        os.unlink(self.installed + leftover)
+                if os.path.exists(self.state):
+                    shutil.rmtree(self.state)
+                body = self.publish(body=new_binary("99.0.0") + b"#" * 200000)
+                p = self.outpost("update", "apply", "--json",
+                                 env={"OUTPOST_TEST_UPDATE_CRASH_AT": point})
+                self.assertEqual(p.returncode, 137, p.stderr)
+                # Exactly one complete binary at the installed path, old or new.
+                now = self.installed_bytes()
+                self.assertIn(now, (old, body))
+                if point in ("download", "verify", "preflight", "swap", "between-renames"):
+                    self.assertEqual(now, old)
+                rc, j, err = self.update("apply")
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(self.installed_bytes(), body)
+                with open(self.installed + ".previous", "rb") as f:
+                    self.assertEqual(f.read(), old)
+                self.assertFalse(os.path.exists(self.installed + ".download"))
+                p = self.outpost("update", "status", "--json")
+                self.assertEqual(json.loads(p.stdout)["journal"]["step"], "swapped")
+                if point == "download":  # the second apply resumed rather than restarted
+                    ranges = [r[1] for r in self.site.httpd.requests
+                              if r[0] == "/outpost-99.0.0" and r[1]]
+                    self.assertTrue(ranges, self.site.httpd.requests)
 
     def test_rollback_without_a_previous_binary_exits_1(self):
         rc, j, err = self.update("rollback")

@@ -22,16 +22,19 @@ bool SyncPath(const std::filesystem::path& path, bool directory, std::string* er
 // Marks a file executable by everyone who can read it (0755; nothing on Windows).
 bool MakeExecutable(const std::filesystem::path& path, std::string* error);
 
-// Puts `staged` at `target` and keeps the old `target` as `previous` (replaced if it
-// exists). All three are in one directory.
-//  - POSIX: `previous` is first made a hard link to the old binary, then `staged` is
-//    renamed over `target` and the directory fsynced: at every moment `target` names a
-//    complete binary, the old or the new one.
-//  - Windows: a running .exe cannot be replaced but can be renamed: `target` is renamed
-//    to `previous`, then `staged` to `target`. Between the two renames there is no
-//    `target`; the update journal puts `previous` back if the second never happened.
-bool SwapExecutable(const std::filesystem::path& staged, const std::filesystem::path& target,
-                    const std::filesystem::path& previous, std::string* error);
+// Replacing the binary, in two calls (the updater journals between them). All paths
+// are in one directory.
+//  - KeepPrevious: POSIX: `previous` becomes a hard link to `target` (an old `previous`
+//    is replaced); `target` is untouched. Windows: a running .exe cannot be replaced but
+//    can be renamed: `target` is renamed to `previous`, and until InstallStaged there is
+//    no `target` (the update journal puts `previous` back if InstallStaged never ran).
+//  - InstallStaged: `staged` is renamed to `target` (over it, on POSIX) and the
+//    directory fsynced. On POSIX `target` names a complete binary, old or new, at every
+//    moment.
+bool KeepPrevious(const std::filesystem::path& target, const std::filesystem::path& previous,
+                  std::string* error);
+bool InstallStaged(const std::filesystem::path& staged, const std::filesystem::path& target,
+                   std::string* error);
 
 struct ProgramResult {
   int exit_code = -1;      // -1 when killed or not started
