@@ -31,4 +31,6 @@ TableDef FirewallTable();        // firewall.cc
 TableDef DiskEncryptionTable();  // disk_encryption.cc
 TableDef SuidBinTable();         // suid_bin.cc
 
+TableDef InterfaceAddressesTable();  // interface_addresses.cc
+
 }  // namespace outpost::platform::linux_tables
