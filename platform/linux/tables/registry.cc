@@ -32,6 +32,7 @@ const std::vector<TableDef>& DeviceTables() {
     t.push_back(linux_tables::DiskEncryptionTable());
     t.push_back(linux_tables::SuidBinTable());
     t.push_back(linux_tables::InterfaceAddressesTable());
+    t.push_back(linux_tables::RpmPackagesTable());
     return t;
   }();
   return tables;

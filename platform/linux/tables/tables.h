@@ -32,5 +32,6 @@ TableDef DiskEncryptionTable();  // disk_encryption.cc
 TableDef SuidBinTable();         // suid_bin.cc
 
 TableDef InterfaceAddressesTable();  // interface_addresses.cc
+TableDef RpmPackagesTable();         // rpm_packages.cc
 
 }  // namespace outpost::platform::linux_tables
