@@ -10,6 +10,8 @@
 #include <cstring>
 #include <string>
 
+#include "buffer/sqlite_db.h"
+
 namespace outpost {
 
 // What every virtual table of one engine shares: the clock, the deadline and row
@@ -40,6 +42,24 @@ struct QueryEngine::Impl::Module {
 namespace {
 
 using Impl = QueryEngine::Impl;
+
+// TableEnv::read_sqlite: a database the OS keeps in SQLite (rpmdb.sqlite), read-only,
+// through the buffer's wrapper.
+std::string ReadSqlite(const std::filesystem::path& file, std::string_view sql,
+                       const platform::TableEnv::SqliteRows& row) {
+  Db::OpenOptions options;
+  options.read_only = true;
+  options.busy_timeout_ms = 1000;
+  Result<Db> db = Db::Open(file, options);
+  if (!db.ok()) return db.status().message();
+  Result<Statement> stmt = db->Prepare(sql);
+  if (!stmt.ok()) return stmt.status().message();
+  for (;;) {
+    Result<bool> more = stmt->Step();
+    if (!more.ok()) return more.status().message();
+    if (!*more || !row(stmt->ColumnBlobView(0))) return "";
+  }
+}
 
 struct VTab {
   sqlite3_vtab base;  // first: SQLite's view of it
@@ -232,6 +252,7 @@ int Filter(sqlite3_vtab_cursor* base, int, const char* idx_str, int argc, sqlite
   platform::TableEnv env;
   env.root = engine.root;
   env.should_stop = [&engine] { return engine.Expired(); };
+  env.read_sqlite = ReadSqlite;
   CursorSink sink(*cursor, engine, t.columns.size());
   std::string error;
   try {

@@ -30,6 +30,11 @@ TableRun RunTable(const platform::TableDef& table, const std::string& root,
                   const std::vector<std::pair<std::string, std::string>>& equals) {
   platform::TableEnv env;
   env.root = root;
+  return RunTable(table, env, equals);
+}
+
+TableRun RunTable(const platform::TableDef& table, const platform::TableEnv& env,
+                  const std::vector<std::pair<std::string, std::string>>& equals) {
   platform::TableQuery q;
   for (const auto& [name, value] : equals) {
     const std::optional<size_t> col = table.Column(name);

@@ -18,6 +18,10 @@ struct TableRun {
 TableRun RunTable(const platform::TableDef& table, const std::string& root,
                   const std::vector<std::pair<std::string, std::string>>& equals = {});
 
+// The same with a whole TableEnv (an injected read_sqlite, say).
+TableRun RunTable(const platform::TableDef& table, const platform::TableEnv& env,
+                  const std::vector<std::pair<std::string, std::string>>& equals = {});
+
 // The table from DeviceTables() named `name` (fails the test when there is none).
 const platform::TableDef& FindTable(const std::string& name);
 

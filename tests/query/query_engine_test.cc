@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "query/query_engine.h"
+#include "test_files.h"
 
 namespace outpost {
 namespace {
@@ -210,6 +211,51 @@ TEST_CASE("only reading is allowed", "[query]") {
   CHECK(ok->columns[0] == "one");
   CHECK(ValueText(ok->rows[0][1]) == "2.5");
   CHECK(ValueText(ok->rows[0][2]) == "");
+}
+
+// rpm_packages reads rpmdb.sqlite through TableEnv::read_sqlite, which this engine
+// supplies (platform has no SQLite): the fixture written by make_rpmdb.py, end to end.
+TEST_CASE("rpm_packages reads rpmdb.sqlite through the engine's SQLite reader", "[query]") {
+  if (platform::DeviceTablesOs() != "linux") return;  // a Linux table
+  FakeClock clock;
+  auto e =
+      QueryEngine::Create(platform::DeviceTables(),
+                          std::string(OUTPOST_SOURCE_DIR) + "/tests/fixtures/linux/rpmhost", clock);
+  REQUIRE(e.ok());
+  Result<QueryResult> r = (*e)->Run(
+      "SELECT name, version, release, epoch, arch, size, install_time, vendor, "
+      "package_group, source, sha1 FROM rpm_packages",
+      {});
+  REQUIRE(r.ok());
+  std::vector<std::string> lines;
+  for (const auto& row : r->rows) {
+    std::string line;
+    for (const platform::Value& v : row) line += ValueText(v) + "|";
+    lines.push_back(line);
+  }
+  // The corrupt third blob is skipped.
+  CHECK(lines == std::vector<std::string>{
+                     "bash|5.1.8|9.el9||x86_64|7738634|1700000100|Red Hat, Inc.|Unspecified|"
+                     "bash-5.1.8-9.el9.src.rpm|4c5b1f3c1d0e0e4a6f1c8a1b2d3e4f5a6b7c8d9e|",
+                     "openssl-libs|3.0.7|27.el9|1|x86_64|6502904|1700000200|Red Hat, Inc.|"
+                     "Unspecified|openssl-3.0.7-27.el9.src.rpm|"
+                     "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567|",
+                     "tzdata|2024a|1.el9||noarch|1725473|1700000300||System Environment/Base|"
+                     "tzdata-2024a-1.el9.src.rpm||",
+                 });
+  Result<QueryResult> epoch = (*e)->Run("SELECT name FROM rpm_packages WHERE epoch = 1", {});
+  REQUIRE(epoch.ok());
+  CHECK(Column0(*epoch) == std::vector<std::string>{"openssl-libs"});
+
+  // A file that is not a database fails the query with SQLite's reason.
+  testing::TempDir corrupt;
+  corrupt.Write("var/lib/rpm/rpmdb.sqlite", std::string(4096, 'x'));
+  auto c = QueryEngine::Create(platform::DeviceTables(), corrupt.path(), clock);
+  REQUIRE(c.ok());
+  Result<QueryResult> bad = (*c)->Run("SELECT * FROM rpm_packages", {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("rpmdb.sqlite") != std::string::npos);
+  CHECK(bad.status().message().find("not a database") != std::string::npos);
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ const std::vector<TableDef>& DeviceTables() {
     t.push_back(linux_tables::FirewallTable());
     t.push_back(linux_tables::DiskEncryptionTable());
     t.push_back(linux_tables::SuidBinTable());
+    t.push_back(linux_tables::InterfaceAddressesTable());
+    t.push_back(linux_tables::RpmPackagesTable());
     return t;
   }();
   return tables;

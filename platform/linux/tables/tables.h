@@ -31,4 +31,7 @@ TableDef FirewallTable();        // firewall.cc
 TableDef DiskEncryptionTable();  // disk_encryption.cc
 TableDef SuidBinTable();         // suid_bin.cc
 
+TableDef InterfaceAddressesTable();  // interface_addresses.cc
+TableDef RpmPackagesTable();         // rpm_packages.cc
+
 }  // namespace outpost::platform::linux_tables

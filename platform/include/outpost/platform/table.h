@@ -67,6 +67,16 @@ struct TableEnv {
   std::filesystem::path root = "/";  // where the OS's files are read from
   // True once the query's time limit has passed: a long walk should stop and return.
   std::function<bool()> should_stop = [] { return false; };
+  // Reads a database the OS keeps in SQLite (rpm's rpmdb.sqlite). SQLite is wrapped
+  // once, in lib/ (STYLE.md rule 4), so the query engine supplies this and platform never
+  // links it; empty when nobody does (a table that needs it then fails with a message).
+  // Opens `file` read-only (never creating it), runs `sql` and calls `row` with the first
+  // column of each result row, as bytes valid during the call, until `row` returns
+  // false. Returns "" or what went wrong.
+  using SqliteRows = std::function<bool(std::string_view first_column)>;
+  std::function<std::string(const std::filesystem::path& file, std::string_view sql,
+                            const SqliteRows& row)>
+      read_sqlite;
 
   // root / "etc/passwd" for "/etc/passwd" (an absolute path under the root).
   std::filesystem::path Path(std::string_view absolute) const;
