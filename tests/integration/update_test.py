@@ -386,6 +386,31 @@ class UpdateTest(unittest.TestCase):
                               if r[0] == "/outpost-99.0.0" and r[1]]
                     self.assertTrue(ranges, self.site.httpd.requests)
 
+    def test_release_script_publishes_a_feed_the_agent_installs(self):
+        binary = os.path.join(self.dir, "built-outpost")
+        with open(binary, "wb") as f:
+            f.write(new_binary("99.1.0"))
+        os.chmod(binary, 0o755)
+        out = os.path.join(self.dir, "published")
+        arch = os.uname().machine
+        for expected_seq in (1, 2):  # republishing raises the seq
+            p = subprocess.run([script("release.sh"), "--key", self.key, "--out", out,
+                                "--no-build", "--binary", "linux-%s=%s" % (arch, binary),
+                                "--binary", "windows-x86_64=%s" % binary],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "stable.json")) as f:
+                feed = json.load(f)
+            self.assertEqual(feed["seq"], expected_seq)
+        self.assertEqual(feed["release"]["version"], "99.1.0")
+        self.assertEqual(sorted(t["url"] for t in feed["release"]["targets"]),
+                         ["outpost-99.1.0-linux-%s" % arch, "outpost-99.1.0-windows-x86_64.exe"])
+        rc, j, err = self.update("apply", "--from", out)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(j["installed"])
+        self.assertEqual(j["seq"], 2)
+        self.assertEqual(self.installed_bytes(), new_binary("99.1.0"))
+
     def test_rollback_without_a_previous_binary_exits_1(self):
         rc, j, err = self.update("rollback")
         self.assertEqual(rc, 1, err)
