@@ -13,6 +13,7 @@
 #include "buffer/buffer_store.h"
 #include "config/config_loader.h"
 #include "outpost/platform/process_lock.h"
+#include "update/updater.h"
 #include "util/clock.h"
 #include "util/logger.h"
 
@@ -101,6 +102,13 @@ void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
 void AddQueryCommands(CLI::App& app, Cli& cli, Action& action);  // query, tables
 void AddCheckCommand(CLI::App& app, Cli& cli, Action& action);
 void AddUpdateCommand(CLI::App& app, Cli& cli, Action& action);
+// The updater for this config (cmd_update.cc; also `outpost run`'s periodic checks).
+// `from_dir` and `binary` may be empty (update.url; this binary). Null with `error` set
+// when the running binary cannot be found.
+std::unique_ptr<update::Updater> MakeAgentUpdater(Cli& cli, const Config& config,
+                                                  const std::string& agent_id,
+                                                  const std::string& from_dir,
+                                                  const std::string& binary, std::string* error);
 // `outpost --self-test`: prints "outpost <version>", checks the built-in libraries, and
 // exits 0 when they work (the updater's preflight runs it on a new binary).
 int SelfTest();

@@ -1,9 +1,13 @@
 // `outpost run`: the agent in the foreground (also what a service runs).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -99,6 +103,68 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
   return sc;
 }
 
+// Periodic self-update (update.enabled): a first check at start plus a jitter in
+// [0, min(interval/10, 10m)), then every update.interval. An update that is applied
+// takes effect at the next start of the agent (docs/self-update.md).
+class UpdateLoop {
+ public:
+  UpdateLoop(std::unique_ptr<update::Updater> updater, Duration interval, const Logger& logger)
+      : updater_(std::move(updater)), interval_(interval), log_(logger, "update") {}
+  ~UpdateLoop() { Stop(); }
+
+  void Start() {
+    std::mt19937_64 gen(std::random_device{}());
+    const int64_t range = std::min<Duration>(interval_ / 10, std::chrono::minutes(10)).count();
+    const Duration first(range > 0 ? std::uniform_int_distribution<int64_t>(0, range - 1)(gen) : 0);
+    thread_ = std::thread([this, first] {
+      Duration wait = first;
+      for (;;) {
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          if (cv_.wait_for(lock, wait, [this] { return stop_; })) return;
+        }
+        wait = interval_;
+        try {  // fault barrier: an update problem never stops the agent
+          Result<update::ApplyOutcome> a = updater_->Apply();
+          if (!a.ok()) {
+            log_.Warn("self-update: " + a.status().message());
+          } else if (a->installed) {
+            log_.Info("self-update: version " + a->journal.to_version +
+                      " is installed and runs at the next start of the agent");
+          } else if (a->check.decision.verdict == update::Decision::Verdict::kRejected) {
+            log_.Warn("self-update: the feed was rejected (" + a->check.decision.reason_code +
+                      "): " + a->check.decision.reason);
+          } else {
+            log_.Debug(
+                "self-update: " + std::string(update::VerdictName(a->check.decision.verdict)) +
+                ": " + a->check.decision.reason);
+          }
+        } catch (const std::exception& e) {
+          log_.Error(std::string("self-update failed: ") + e.what());
+        }
+      }
+    });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::unique_ptr<update::Updater> updater_;
+  Duration interval_;
+  ComponentLogger log_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
 int RunAgent(Cli& cli, const RunOptions& opts) {
   ConfigParseResult r;
   if (!cli.LoadConfig(r)) return kExitUsage;
@@ -186,6 +252,17 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     });
   }
   if (checks && !opts.once) checks->thread = std::thread([&] { checks->scheduler->Run(); });
+  std::unique_ptr<UpdateLoop> updates;
+  if (config.update.enabled && !opts.once) {
+    std::string error;
+    std::unique_ptr<update::Updater> u = MakeAgentUpdater(cli, config, id.agent_id, "", "", &error);
+    if (!u) {
+      log.Warn("self-update is off: " + error);
+    } else {
+      updates = std::make_unique<UpdateLoop>(std::move(u), config.update.interval, cli.logger());
+      updates->Start();
+    }
+  }
   Status st = pipeline.Start();
   if (st.ok()) {
     if (opts.once) {
@@ -197,6 +274,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
       st = pipeline.Run([] { return platform::StopRequested(); });
     }
   }
+  if (updates) updates->Stop();
   if (checks && checks->thread.joinable()) {
     checks->scheduler->Stop();
     checks->thread.join();

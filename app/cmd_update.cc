@@ -28,41 +28,8 @@ struct UpdateOptions {
 // Sets the updater up from the config; prints the error and returns null on failure.
 std::unique_ptr<update::Updater> MakeUpdater(Cli& cli, const Config& config,
                                              const UpdateOptions& opts, int& exit_code) {
-  update::UpdaterOptions o;
-  o.config = config.update;
-  o.state_dir = config.agent.state_dir;
-  o.running_version = std::string(GetBuildInfo().version);
-  o.os = std::string(platform::OsName());
-  o.arch = std::string(platform::ArchName());
-  if (!opts.from.empty()) o.from_dir = std::filesystem::path(opts.from);
-  std::string error;
-  if (!opts.binary.empty()) {
-    o.binary = std::filesystem::absolute(opts.binary);
-  } else if (!platform::SelfExecutablePath(o.binary, &error)) {
-    std::fprintf(stderr, "outpost: %s\n", error.c_str());
-    exit_code = kExitRuntime;
-    return nullptr;
-  }
-  // Crash tests (tests/integration/update_test.py): end the process at a named point of
-  // an apply, with no clean-up, as a kill -9 would.
-  if (const char* at = std::getenv("OUTPOST_TEST_UPDATE_CRASH_AT"); at != nullptr && *at)
-    o.fault = [point = std::string(at)](std::string_view p) {
-      if (p == point) std::_Exit(137);
-    };
-  TransportOptions& t = o.transport;
-  t.user_agent = "outpost/" + o.running_version + " (" + o.os + "; " + o.arch + ")";
-  t.timeout = std::chrono::minutes(30);
-  t.connect_timeout = std::chrono::seconds(15);
-  t.low_speed_bytes = 1024;  // a download slower than 1 KiB/s for 30 s is given up
-  t.low_speed_time = std::chrono::seconds(30);
-  t.trust = ResolveTlsTrust(config.update.ca_file);
-  if (config.output) {  // the same proxy as uploads
-    t.proxy = config.output->proxy;
-    t.proxy_username = config.output->proxy_username;
-    t.proxy_password = config.output->proxy_password;
-  }
   std::error_code ec;
-  std::filesystem::create_directories(o.state_dir, ec);
+  std::filesystem::create_directories(config.agent.state_dir, ec);
   Result<std::unique_ptr<BufferStore>> store =
       BufferStore::Open(BufferStoreOptions(config), cli.clock(), cli.logger());
   if (!store.ok()) {
@@ -76,8 +43,13 @@ std::unique_ptr<update::Updater> MakeUpdater(Cli& cli, const Config& config,
     exit_code = kExitRuntime;
     return nullptr;
   }
-  o.agent_id = *id;
-  return std::make_unique<update::Updater>(std::move(o), cli.clock(), cli.logger());
+  std::string error;
+  auto u = MakeAgentUpdater(cli, config, *id, opts.from, opts.binary, &error);
+  if (!u) {
+    std::fprintf(stderr, "outpost: %s\n", error.c_str());
+    exit_code = kExitRuntime;
+  }
+  return u;
 }
 
 nlohmann::json DecisionJson(const update::CheckOutcome& c) {
@@ -259,6 +231,43 @@ int RollbackCmd(Cli& cli, const UpdateOptions& opts) {
 }
 
 }  // namespace
+
+std::unique_ptr<update::Updater> MakeAgentUpdater(Cli& cli, const Config& config,
+                                                  const std::string& agent_id,
+                                                  const std::string& from_dir,
+                                                  const std::string& binary, std::string* error) {
+  update::UpdaterOptions o;
+  o.config = config.update;
+  o.state_dir = config.agent.state_dir;
+  o.running_version = std::string(GetBuildInfo().version);
+  o.os = std::string(platform::OsName());
+  o.arch = std::string(platform::ArchName());
+  o.agent_id = agent_id;
+  if (!from_dir.empty()) o.from_dir = std::filesystem::path(from_dir);
+  if (!binary.empty())
+    o.binary = std::filesystem::absolute(binary);
+  else if (!platform::SelfExecutablePath(o.binary, error))
+    return nullptr;
+  // Crash tests (tests/integration/update_test.py): end the process at a named point of
+  // an apply, with no clean-up, as a kill -9 would.
+  if (const char* at = std::getenv("OUTPOST_TEST_UPDATE_CRASH_AT"); at != nullptr && *at)
+    o.fault = [point = std::string(at)](std::string_view p) {
+      if (p == point) std::_Exit(137);
+    };
+  TransportOptions& t = o.transport;
+  t.user_agent = "outpost/" + o.running_version + " (" + o.os + "; " + o.arch + ")";
+  t.timeout = std::chrono::minutes(30);
+  t.connect_timeout = std::chrono::seconds(15);
+  t.low_speed_bytes = 1024;  // a download slower than 1 KiB/s for 30 s is given up
+  t.low_speed_time = std::chrono::seconds(30);
+  t.trust = ResolveTlsTrust(config.update.ca_file);
+  if (config.output) {  // the same proxy as uploads
+    t.proxy = config.output->proxy;
+    t.proxy_username = config.output->proxy_username;
+    t.proxy_password = config.output->proxy_password;
+  }
+  return std::make_unique<update::Updater>(std::move(o), cli.clock(), cli.logger());
+}
 
 void AddUpdateCommand(CLI::App& app, Cli& cli, Action& action) {
   auto opts = std::make_shared<UpdateOptions>();

@@ -411,6 +411,32 @@ class UpdateTest(unittest.TestCase):
         self.assertEqual(j["seq"], 2)
         self.assertEqual(self.installed_bytes(), new_binary("99.1.0"))
 
+    def test_the_running_agent_checks_and_installs_on_its_own(self):
+        agent = os.path.join(self.bindir, "outpost-agent")
+        shutil.copy2(ARGS.binary, agent)  # the agent updates the binary it runs from
+        self.write_config('enabled = true\ninterval = "1m"\n')
+        body = self.publish()
+        proc = subprocess.Popen([agent, "--config", os.path.join(self.dir, "outpost.toml"),
+                                 "run"], cwd=self.dir, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 60  # first check within 6 s (interval/10 jitter)
+            while time.time() < deadline:
+                with open(agent, "rb") as f:
+                    if f.read() == body:
+                        break
+                time.sleep(0.2)
+        finally:
+            proc.terminate()
+            out, err = proc.communicate(timeout=60)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, err, err[-4000:])
+        with open(agent, "rb") as f:
+            self.assertEqual(f.read(), body, err[-3000:])
+        self.assertIn("version 99.0.0 is installed and runs at the next start", err)
+        self.assertEqual(proc.returncode, 0, err[-3000:])
+        self.assertTrue(os.path.getsize(agent + ".previous") > 100000)  # the real binary
+
     def test_rollback_without_a_previous_binary_exits_1(self):
         rc, j, err = self.update("rollback")
         self.assertEqual(rc, 1, err)
