@@ -103,41 +103,52 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
   return sc;
 }
 
-// Periodic self-update (update.enabled): a first check at start plus a jitter in
-// [0, min(interval/10, 10m)), then every update.interval. An update that is applied
-// takes effect at the next start of the agent (docs/self-update.md).
+// Self-update inside `outpost run` (docs/self-update.md), on its own thread:
+//  - health: when this start is the first ones of a new binary (journal "swapped"), the
+//    update is made final after update.health_window of running;
+//  - periodic (update.enabled): a first apply at start plus a jitter in
+//    [0, min(interval/10, 10m)), then every update.interval. An update that is applied
+//    takes effect at the next start of the agent.
 class UpdateLoop {
  public:
-  UpdateLoop(std::unique_ptr<update::Updater> updater, Duration interval, const Logger& logger)
-      : updater_(std::move(updater)), interval_(interval), log_(logger, "update") {}
+  UpdateLoop(std::unique_ptr<update::Updater> updater, const UpdateConfig& config,
+             bool confirm_health, const Logger& logger)
+      : updater_(std::move(updater)),
+        config_(config),
+        confirm_health_(confirm_health),
+        log_(logger, "update") {}
   ~UpdateLoop() { Stop(); }
 
   void Start() {
     std::mt19937_64 gen(std::random_device{}());
-    const int64_t range = std::min<Duration>(interval_ / 10, std::chrono::minutes(10)).count();
+    const int64_t range =
+        std::min<Duration>(config_.interval / 10, std::chrono::minutes(10)).count();
     const Duration first(range > 0 ? std::uniform_int_distribution<int64_t>(0, range - 1)(gen) : 0);
     thread_ = std::thread([this, first] {
-      Duration wait = first;
+      using Steady = std::chrono::steady_clock;
+      const Steady::time_point start = Steady::now();
+      Steady::time_point health_at = start + config_.health_window;
+      Steady::time_point check_at = start + first;
+      bool health_pending = confirm_health_;
       for (;;) {
+        if (!health_pending && !config_.enabled) return;
+        Steady::time_point next = Steady::time_point::max();
+        if (health_pending) next = std::min(next, health_at);
+        if (config_.enabled) next = std::min(next, check_at);
         {
           std::unique_lock<std::mutex> lock(mu_);
-          if (cv_.wait_for(lock, wait, [this] { return stop_; })) return;
+          if (cv_.wait_until(lock, next, [this] { return stop_; })) return;
         }
-        wait = interval_;
+        const Steady::time_point now = Steady::now();
         try {  // fault barrier: an update problem never stops the agent
-          Result<update::ApplyOutcome> a = updater_->Apply();
-          if (!a.ok()) {
-            log_.Warn("self-update: " + a.status().message());
-          } else if (a->installed) {
-            log_.Info("self-update: version " + a->journal.to_version +
-                      " is installed and runs at the next start of the agent");
-          } else if (a->check.decision.verdict == update::Decision::Verdict::kRejected) {
-            log_.Warn("self-update: the feed was rejected (" + a->check.decision.reason_code +
-                      "): " + a->check.decision.reason);
-          } else {
-            log_.Debug(
-                "self-update: " + std::string(update::VerdictName(a->check.decision.verdict)) +
-                ": " + a->check.decision.reason);
+          if (health_pending && now >= health_at) {
+            health_pending = false;
+            if (Status st = updater_->MarkHealthy(); !st.ok())
+              log_.Warn("cannot record that this version is healthy: " + st.message());
+          }
+          if (config_.enabled && now >= check_at) {
+            check_at = now + config_.interval;
+            CheckAndApply();
           }
         } catch (const std::exception& e) {
           log_.Error(std::string("self-update failed: ") + e.what());
@@ -156,8 +167,25 @@ class UpdateLoop {
   }
 
  private:
+  void CheckAndApply() {
+    Result<update::ApplyOutcome> a = updater_->Apply();
+    if (!a.ok()) {
+      log_.Warn("self-update: " + a.status().message());
+    } else if (a->installed) {
+      log_.Info("self-update: version " + a->journal.to_version +
+                " is installed and runs at the next start of the agent");
+    } else if (a->check.decision.verdict == update::Decision::Verdict::kRejected) {
+      log_.Warn("self-update: the feed was rejected (" + a->check.decision.reason_code +
+                "): " + a->check.decision.reason);
+    } else {
+      log_.Debug("self-update: " + std::string(update::VerdictName(a->check.decision.verdict)) +
+                 ": " + a->check.decision.reason);
+    }
+  }
+
   std::unique_ptr<update::Updater> updater_;
-  Duration interval_;
+  UpdateConfig config_;
+  bool confirm_health_;
   ComponentLogger log_;
   std::thread thread_;
   std::mutex mu_;
@@ -190,6 +218,29 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     return kExitRuntime;
   }
   platform::RaiseOpenFileLimit();
+
+  // First thing after the lock: a new binary that keeps starting without becoming
+  // healthy is rolled back here, before any of its other code runs again.
+  std::string update_error;
+  std::unique_ptr<update::Updater> updater =
+      MakeAgentUpdater(cli, config, "", "", "", &update_error);
+  bool confirm_health = false;
+  if (!updater) {
+    log.Warn("self-update is off: " + update_error);
+  } else {
+    Result<update::Journal> jn = updater->LoadJournal();
+    confirm_health =
+        jn.ok() && jn->step == "swapped" && jn->to_version == std::string(GetBuildInfo().version);
+    Result<bool> rolled_back = updater->NoteStart();
+    if (!rolled_back.ok()) {
+      log.Warn("self-update: " + rolled_back.status().message());
+    } else if (*rolled_back) {
+      std::fprintf(stderr,
+                   "outpost: this version crash-looped after an update and was rolled back; "
+                   "the previous binary runs at the next start\n");
+      return kExitRuntime;
+    }
+  }
 
   const BufferStore::Options bo = BufferStoreOptions(config);
   Result<std::unique_ptr<BufferStore>> store = BufferStore::Open(bo, cli.clock(), cli.logger());
@@ -253,13 +304,13 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   }
   if (checks && !opts.once) checks->thread = std::thread([&] { checks->scheduler->Run(); });
   std::unique_ptr<UpdateLoop> updates;
-  if (config.update.enabled && !opts.once) {
-    std::string error;
-    std::unique_ptr<update::Updater> u = MakeAgentUpdater(cli, config, id.agent_id, "", "", &error);
-    if (!u) {
-      log.Warn("self-update is off: " + error);
-    } else {
-      updates = std::make_unique<UpdateLoop>(std::move(u), config.update.interval, cli.logger());
+  if (updater && !opts.once && (config.update.enabled || confirm_health)) {
+    // Rollout buckets need the agent id, which the start check did without.
+    std::unique_ptr<update::Updater> u =
+        MakeAgentUpdater(cli, config, id.agent_id, "", "", &update_error);
+    if (u) {
+      updates =
+          std::make_unique<UpdateLoop>(std::move(u), config.update, confirm_health, cli.logger());
       updates->Start();
     }
   }
@@ -268,6 +319,11 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     if (opts.once) {
       st = pipeline.RunOnce();
       if (st.ok() && checks) (void)checks->scheduler->RunAll();  // failures are logged
+      // One-shot mode (cron, a timer): a whole cycle that worked is the health proof.
+      if (st.ok() && confirm_health && updater) {
+        if (Status hs = updater->MarkHealthy(); !hs.ok())
+          log.Warn("cannot record that this version is healthy: " + hs.message());
+      }
     } else {
       log.Info("running: " + std::to_string(config.file_sources.size()) + " source(s), buffer " +
                bo.file.string() + (watcher->native() ? "" : " (polling for changes)"));

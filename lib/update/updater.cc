@@ -14,6 +14,7 @@
 #include "update/minisign.h"
 #include "update/trusted_keys.h"
 #include "util/json_text.h"
+#include "util/units.h"
 
 namespace outpost::update {
 namespace fs = std::filesystem;
@@ -138,6 +139,7 @@ Result<Journal> Updater::LoadJournal() const {
     jn.previous = j.value("previous", "");
     jn.error = j.value("error", "");
     jn.updated_at = j.value("updated_at", "");
+    jn.starts = j.value("starts", 0);
   } catch (const std::exception& e) {
     return Corrupt(path.string() + " does not parse (" + e.what() + ")");
   }
@@ -153,7 +155,8 @@ Status Updater::SaveJournal(Journal& jn) const {
                             {"staging", jn.staging},
                             {"previous", jn.previous},
                             {"error", jn.error},
-                            {"updated_at", jn.updated_at}};
+                            {"updated_at", jn.updated_at},
+                            {"starts", jn.starts}};
   return WriteDurable(options_.state_dir / kJournalFile, j.dump(2) + "\n");
 }
 
@@ -354,7 +357,8 @@ Result<ApplyOutcome> Updater::Apply(const std::function<void(uint64_t, uint64_t)
                            " bytes; outpost refuses binaries over " +
                            std::to_string(kMaxBinaryBytes));
   const std::string version = d.feed->release.version.ToString();
-  if (out.journal.step == "swapped" && out.journal.target.sha256 == target.sha256) {
+  if ((out.journal.step == "swapped" || out.journal.step == "healthy") &&
+      out.journal.target.sha256 == target.sha256) {
     log_.Info("version " + version + " is installed already; it runs after a restart");
     return out;  // never downloaded twice
   }
@@ -442,6 +446,39 @@ Status Updater::Resume() {
     log_.Info("an update was stopped after its swap; it is complete");
   }
   return SaveJournal(jn);
+}
+
+Result<bool> Updater::NoteStart() {
+  Result<Journal> loaded = LoadJournal();
+  if (!loaded.ok()) return loaded.status();
+  Journal jn = *loaded;
+  if (jn.step != "swapped" || jn.to_version != options_.running_version) return false;
+  ++jn.starts;
+  OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
+  if (jn.starts <= kMaxUnhealthyStarts) {
+    log_.Info("version " + jn.to_version + " starts (" + std::to_string(jn.starts) + " of " +
+              std::to_string(kMaxUnhealthyStarts) + " before it must have been healthy for " +
+              FormatDuration(options_.config.health_window) + ")");
+    return false;
+  }
+  log_.Error("version " + jn.to_version + " started " + std::to_string(jn.starts) +
+             " times without running healthy for " + FormatDuration(options_.config.health_window) +
+             ": a crash loop; rolling back to the previous binary");
+  Result<Journal> back = Rollback();
+  if (!back.ok()) return back.status().WithContext("rolling back a crash-looping update");
+  return true;
+}
+
+Status Updater::MarkHealthy() {
+  Result<Journal> loaded = LoadJournal();
+  if (!loaded.ok()) return loaded.status();
+  Journal jn = *loaded;
+  if (jn.step != "swapped" || jn.to_version != options_.running_version) return Status::Ok();
+  jn.step = "healthy";
+  OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
+  log_.Info("version " + jn.to_version + " has run healthy for " +
+            FormatDuration(options_.config.health_window) + "; the update is final");
+  return Status::Ok();
 }
 
 Result<Journal> Updater::Rollback() {

@@ -77,7 +77,11 @@ struct Journal {
   std::string staging, previous;  // paths
   std::string error;              // why it failed
   std::string updated_at;         // RFC 3339
+  int starts = 0;                 // starts of the new binary while "swapped"
 };
+
+// More starts than this before the new binary is confirmed healthy is a crash loop.
+inline constexpr int kMaxUnhealthyStarts = 3;
 
 struct CheckOutcome {
   std::string feed_url;  // where it was fetched from
@@ -109,6 +113,14 @@ class Updater {
 
   // Finishes or undoes what a killed run left (see the file comment).
   Status Resume();
+
+  // Health of a new binary (journal step "swapped", to_version = the running version).
+  // NoteStart is called first thing by `outpost run`: it counts the start and, past
+  // kMaxUnhealthyStarts, rolls back (returns true: this process should exit so that the
+  // service manager starts the previous binary). MarkHealthy makes the update final
+  // (step "healthy") once the agent has run update.health_window.
+  Result<bool> NoteStart();
+  Status MarkHealthy();
 
   Result<UpdateState> LoadState() const;
   Result<Journal> LoadJournal() const;

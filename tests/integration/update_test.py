@@ -437,6 +437,48 @@ class UpdateTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, err[-3000:])
         self.assertTrue(os.path.getsize(agent + ".previous") > 100000)  # the real binary
 
+    def test_a_new_binary_that_keeps_restarting_is_rolled_back(self):
+        agent = os.path.join(self.bindir, "outpost-agent")
+        shutil.copy2(ARGS.binary, agent)
+        with open(agent + ".previous", "wb") as f:
+            f.write(new_binary("0.0.9"))
+        version = subprocess.run([agent, "--self-test"], stdout=subprocess.PIPE,
+                                 text=True).stdout.splitlines()[0].split()[1]
+        os.makedirs(self.state, exist_ok=True)
+        with open(os.path.join(self.state, "update-journal.json"), "w") as f:
+            json.dump({"step": "swapped", "from_version": "0.0.9", "to_version": version,
+                       "starts": 0}, f)
+        argv = [agent, "--config", os.path.join(self.dir, "outpost.toml"), "run"]
+        for n in range(3):  # starts that end before the health window: counted
+            proc = subprocess.Popen(argv, cwd=self.dir, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            proc.terminate()
+            _, err = proc.communicate(timeout=60)
+            self.assertIn("starts (%d of 3" % (n + 1), err)
+        p = subprocess.run(argv, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr[-4000:])
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("crash loop", p.stderr)
+        with open(agent, "rb") as f:
+            self.assertEqual(f.read(), new_binary("0.0.9"))
+        with open(os.path.join(self.state, "update-state.json")) as f:
+            self.assertEqual(json.load(f)["blocked"], [version])
+
+    def test_a_healthy_one_shot_run_makes_the_update_final(self):
+        version = subprocess.run([ARGS.binary, "--self-test"], stdout=subprocess.PIPE,
+                                 text=True).stdout.splitlines()[0].split()[1]
+        os.makedirs(self.state, exist_ok=True)
+        with open(os.path.join(self.state, "update-journal.json"), "w") as f:
+            json.dump({"step": "swapped", "from_version": "0.0.9", "to_version": version}, f)
+        for _ in range(5):  # never a crash loop: the first run makes it final
+            p = self.outpost("run", "--once")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.outpost("update", "status", "--json")
+        self.assertEqual(json.loads(p.stdout)["journal"]["step"], "healthy")
+
     def test_rollback_without_a_previous_binary_exits_1(self):
         rc, j, err = self.update("rollback")
         self.assertEqual(rc, 1, err)
