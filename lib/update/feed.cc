@@ -49,7 +49,8 @@ Status CheckKeys(const json& obj, const std::string& where,
   for (std::string_view k : required) {
     if (!obj.contains(k)) return InvalidArgument(where + ": missing \"" + std::string(k) + "\"");
   }
-  for (const auto& [key, value] : obj.items()) {
+  for (const auto& item : obj.items()) {
+    const std::string& key = item.key();
     const auto known = [&](std::initializer_list<std::string_view> l) {
       return std::find(l.begin(), l.end(), key) != l.end();
     };
@@ -268,6 +269,10 @@ Result<WallTime> ParseUtcTimestamp(std::string_view s) {
                                         std::chrono::month{static_cast<unsigned>(mo)},
                                         std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return InvalidArgument(bad);
+  // The clock counts nanoseconds in 64 bits: it ends in 2262.
+  if (y < 1970 || y > 2200)
+    return InvalidArgument("'" + std::string(s.substr(0, 64)) +
+                           "' is outside the years 1970 to 2200 that outpost accepts");
   size_t pos = 19;
   int64_t nanos = 0;
   if (s[pos] == '.') {

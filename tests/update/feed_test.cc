@@ -211,6 +211,10 @@ TEST_CASE("relative target urls resolve against the feed url", "[update][feed]")
   CHECK_FALSE(ResolveUrl("", "relative").ok());
   CHECK_FALSE(ResolveUrl("/local/stable.json", "relative").ok());
   CHECK(ResolveUrl("", "https://h/x").ok());  // absolute needs no base
+  // Found by the feed fuzzer: year 7234 overflowed the nanosecond clock.
+  CHECK_FALSE(ParseUtcTimestamp("7234-01-01T00:00:00Z").ok());
+  CHECK_FALSE(ParseUtcTimestamp("1969-12-31T23:59:59Z").ok());
+  CHECK(ParseUtcTimestamp("2200-12-31T23:59:59Z").ok());
   // A feed read from a directory (--from DIR): relative targets stay in it.
   CHECK(ResolveUrl("file:///srv/feed/stable.json", "outpost-1.2.3").value_or("") ==
         "file:///srv/feed/outpost-1.2.3");
