@@ -294,6 +294,13 @@ Status Updater::Download(const Target& target,
                    " bytes the feed says; the download was stopped and deleted");
   }
   if (r.status == 0) return Unavailable("downloading " + target.url + ": " + r.error);
+  if (r.status == 416) {
+    // The server will not resume where we are: the next attempt starts from the start,
+    // rather than asking for the same range forever.
+    fs::remove(staging, ec);
+    return Unavailable("downloading " + target.url +
+                       ": the server refused to resume (HTTP 416); the next attempt starts again");
+  }
   if (r.status != 200 && r.status != 206)
     return Unavailable("downloading " + target.url + ": the server answered HTTP " +
                        std::to_string(r.status));
