@@ -305,14 +305,10 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   if (checks && !opts.once) checks->thread = std::thread([&] { checks->scheduler->Run(); });
   std::unique_ptr<UpdateLoop> updates;
   if (updater && !opts.once && (config.update.enabled || confirm_health)) {
-    // Rollout buckets need the agent id, which the start check did without.
-    std::unique_ptr<update::Updater> u =
-        MakeAgentUpdater(cli, config, id.agent_id, "", "", &update_error);
-    if (u) {
-      updates =
-          std::make_unique<UpdateLoop>(std::move(u), config.update, confirm_health, cli.logger());
-      updates->Start();
-    }
+    updater->set_agent_id(id.agent_id);  // rollout buckets; the start check did without
+    updates = std::make_unique<UpdateLoop>(std::move(updater), config.update, confirm_health,
+                                           cli.logger());
+    updates->Start();
   }
   Status st = pipeline.Start();
   if (st.ok()) {

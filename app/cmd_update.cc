@@ -94,14 +94,19 @@ void PrintDecision(const update::CheckOutcome& c) {
         "again\n");
 }
 
-int Load(Cli& cli, ConfigParseResult& r) { return cli.LoadConfig(r) ? kExitOk : kExitUsage; }
+// Loads the config and sets the updater up; non-zero: the exit code (already reported).
+int Open(Cli& cli, const UpdateOptions& opts, ConfigParseResult& r,
+         std::unique_ptr<update::Updater>& u) {
+  if (!cli.LoadConfig(r)) return kExitUsage;
+  int rc = kExitOk;
+  u = MakeUpdater(cli, r.config, opts, rc);
+  return u ? kExitOk : rc;
+}
 
 int CheckCmd(Cli& cli, const UpdateOptions& opts) {
   ConfigParseResult r;
-  if (int rc = Load(cli, r)) return rc;
-  int rc = kExitOk;
-  auto u = MakeUpdater(cli, r.config, opts, rc);
-  if (!u) return rc;
+  std::unique_ptr<update::Updater> u;
+  if (int rc = Open(cli, opts, r, u)) return rc;
   Result<update::CheckOutcome> c = u->Check();
   if (!c.ok()) {
     if (opts.json) PrintJson({{"ok", false}, {"error", c.status().message()}});
@@ -117,10 +122,8 @@ int CheckCmd(Cli& cli, const UpdateOptions& opts) {
 
 int ApplyCmd(Cli& cli, const UpdateOptions& opts) {
   ConfigParseResult r;
-  if (int rc = Load(cli, r)) return rc;
-  int rc = kExitOk;
-  auto u = MakeUpdater(cli, r.config, opts, rc);
-  if (!u) return rc;
+  std::unique_ptr<update::Updater> u;
+  if (int rc = Open(cli, opts, r, u)) return rc;
   const bool bar =
       !opts.json && !opts.no_progress && platform::IsTerminal(platform::StdStream::kStdout);
   uint64_t last_drawn = 0;
@@ -161,10 +164,8 @@ int ApplyCmd(Cli& cli, const UpdateOptions& opts) {
 
 int StatusCmd(Cli& cli, const UpdateOptions& opts) {
   ConfigParseResult r;
-  if (int rc = Load(cli, r)) return rc;
-  int rc = kExitOk;
-  auto u = MakeUpdater(cli, r.config, opts, rc);
-  if (!u) return rc;
+  std::unique_ptr<update::Updater> u;
+  if (int rc = Open(cli, opts, r, u)) return rc;
   Result<update::UpdateState> s = u->LoadState();
   Result<update::Journal> j = u->LoadJournal();
   if (!s.ok() || !j.ok()) {
@@ -210,10 +211,8 @@ int StatusCmd(Cli& cli, const UpdateOptions& opts) {
 
 int RollbackCmd(Cli& cli, const UpdateOptions& opts) {
   ConfigParseResult r;
-  if (int rc = Load(cli, r)) return rc;
-  int rc = kExitOk;
-  auto u = MakeUpdater(cli, r.config, opts, rc);
-  if (!u) return rc;
+  std::unique_ptr<update::Updater> u;
+  if (int rc = Open(cli, opts, r, u)) return rc;
   Result<update::Journal> j = u->Rollback();
   if (!j.ok()) {
     if (opts.json) PrintJson({{"ok", false}, {"error", j.status().message()}});

@@ -262,18 +262,28 @@ void CheckScheduler::RunInventory(InventoryJob& job, int64_t now_ms) {
   job.last_rows = std::move(rows);
 }
 
-std::string CheckScheduler::InventoryRecord(const InventoryJob& job, WallTime at,
-                                            std::string_view action,
-                                            std::string_view columns_or_error) const {
-  std::string out;
-  out.reserve(160 + columns_or_error.size());
+// `{"@timestamp":..,"host":..,"agent_id":..,"stream":..,"source":..` (no closing brace).
+void CheckScheduler::AppendRecordHead(std::string& out, WallTime at, std::string_view stream,
+                                      std::string_view source) const {
   out += "{\"@timestamp\":";
   AppendJsonString(out, FormatRfc3339Millis(at));
   out += ",\"host\":";
   AppendJsonString(out, identity_.host);
   out += ",\"agent_id\":";
   AppendJsonString(out, identity_.agent_id);
-  out += ",\"stream\":\"inventory\",\"source\":\"inventory\",\"name\":";
+  out += ",\"stream\":";
+  AppendJsonString(out, stream);
+  out += ",\"source\":";
+  AppendJsonString(out, source);
+}
+
+std::string CheckScheduler::InventoryRecord(const InventoryJob& job, WallTime at,
+                                            std::string_view action,
+                                            std::string_view columns_or_error) const {
+  std::string out;
+  out.reserve(160 + columns_or_error.size());
+  AppendRecordHead(out, at, "inventory", "inventory");
+  out += ",\"name\":";
   AppendJsonString(out, job.config.name);
   out += ",\"action\":";
   AppendJsonString(out, action);
@@ -320,13 +330,8 @@ void CheckScheduler::Bound() {
 std::string CheckScheduler::Record(const CheckResult& r, WallTime at, bool snapshot) const {
   std::string out;
   out.reserve(256);
-  out += "{\"@timestamp\":";
-  AppendJsonString(out, FormatRfc3339Millis(at));
-  out += ",\"host\":";
-  AppendJsonString(out, identity_.host);
-  out += ",\"agent_id\":";
-  AppendJsonString(out, identity_.agent_id);
-  out += ",\"stream\":\"checks\",\"source\":\"check\",\"check_id\":";
+  AppendRecordHead(out, at, "checks", "check");
+  out += ",\"check_id\":";
   AppendJsonString(out, r.check.id);
   out += ",\"title\":";
   AppendJsonString(out, r.check.title);

@@ -24,6 +24,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "buffer/buffer_store.h"
@@ -104,6 +105,8 @@ class CheckScheduler {
   void Load();
   Status Execute(bool all);
   void RunInventory(InventoryJob& job, int64_t now_ms);
+  void AppendRecordHead(std::string& out, WallTime at, std::string_view stream,
+                        std::string_view source) const;
   std::string Record(const CheckResult& r, WallTime at, bool snapshot) const;
   std::string InventoryRecord(const InventoryJob& job, WallTime at, std::string_view action,
                               std::string_view columns_or_error) const;

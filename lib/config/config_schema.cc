@@ -353,6 +353,21 @@ void ReadUpdate(TableReader& t, UpdateConfig& u) {
   if (!t.describe() && !u.ca_file.empty()) RequireFile(t, "ca_file", u.ca_file);
 }
 
+// Each element of an array of tables ([[source.file]], [[inventory]]) needs its own name.
+template <typename T>
+void ReportDuplicateNames(TableReader& root, const std::vector<T>& items,
+                          const std::vector<toml::source_region>& name_at, std::string_view array,
+                          std::string_view what) {
+  if (root.describe()) return;
+  std::set<std::string> names;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!names.insert(items[i].name).second)
+      root.context().Error(name_at[i], std::string(array) + "[" + std::to_string(i) + "].name",
+                           std::string(what) + " are named \"" + items[i].name + "\"",
+                           "give each [[" + std::string(array) + "]] its own name");
+  }
+}
+
 }  // namespace
 
 void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions& options) {
@@ -371,15 +386,7 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
                       cfg.file_sources.push_back(std::move(f));
                     });
   });
-  if (!root.describe()) {
-    std::set<std::string> names;
-    for (size_t i = 0; i < cfg.file_sources.size(); ++i) {
-      if (!names.insert(cfg.file_sources[i].name).second)
-        root.context().Error(name_at[i], "source.file[" + std::to_string(i) + "].name",
-                             "two file sources are named \"" + cfg.file_sources[i].name + "\"",
-                             "give each [[source.file]] its own name");
-    }
-  }
+  ReportDuplicateNames(root, cfg.file_sources, name_at, "source.file", "two file sources");
   root.Table("output", "Where records are sent. Without [output] the agent only buffers.",
              [&](TableReader& t, bool present) {
                OutputConfig o;
@@ -398,15 +405,7 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
                        inventory_at.push_back(t.where("name"));
                        cfg.inventory.push_back(std::move(q));
                      });
-  if (!root.describe()) {
-    std::set<std::string> names;
-    for (size_t i = 0; i < cfg.inventory.size(); ++i) {
-      if (!names.insert(cfg.inventory[i].name).second)
-        root.context().Error(inventory_at[i], "inventory[" + std::to_string(i) + "].name",
-                             "two inventory queries are named \"" + cfg.inventory[i].name + "\"",
-                             "give each [[inventory]] its own name");
-    }
-  }
+  ReportDuplicateNames(root, cfg.inventory, inventory_at, "inventory", "two inventory queries");
   root.Table("update", "Self-update from a signed release feed.",
              [&](TableReader& t, bool) { ReadUpdate(t, cfg.update); });
 }

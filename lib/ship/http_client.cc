@@ -124,6 +124,16 @@ bool FileExists(const std::filesystem::path& p) {
   return std::filesystem::is_regular_file(p, ec);
 }
 
+// The text with the bearer token and the proxy password replaced by "[redacted]".
+std::string ScrubSecrets(std::string text, const TransportOptions& o) {
+  for (const std::string* secret : {&o.bearer_token, &o.proxy_password}) {
+    if (secret->empty()) continue;
+    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at))
+      text.replace(at, secret->size(), "[redacted]");
+  }
+  return text;
+}
+
 // libcurl callbacks, with the transfer's HttpResponse as user data. They run in C
 // frames, so nothing may throw through them; returning a count other than the one
 // given aborts the transfer.
@@ -393,12 +403,7 @@ Result<HttpTransport::Slot*> HttpTransport::IdleSlot() {
 }
 
 std::string HttpTransport::Scrub(std::string text) const {
-  for (const std::string* secret : {&options_.bearer_token, &options_.proxy_password}) {
-    if (secret->empty()) continue;
-    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at))
-      text.replace(at, secret->size(), "[redacted]");
-  }
-  return text;
+  return ScrubSecrets(std::move(text), options_);
 }
 
 void HttpTransport::Submit(HttpRequest request) {
@@ -644,13 +649,7 @@ HttpGetResult HttpGet(const TransportOptions& options, const HttpGetRequest& req
   }
   curl_slist_free_all(header_list);
   curl_easy_cleanup(easy);
-  // The token never appears in an error.
-  for (const std::string* secret : {&options.bearer_token, &options.proxy_password}) {
-    if (secret->empty()) continue;
-    for (size_t at = result.error.find(*secret); at != std::string::npos;
-         at = result.error.find(*secret, at))
-      result.error.replace(at, secret->size(), "[redacted]");
-  }
+  result.error = ScrubSecrets(std::move(result.error), options);  // never the token
   return result;
 }
 

@@ -122,6 +122,9 @@ class Updater {
   Result<bool> NoteStart();
   Status MarkHealthy();
 
+  // The agent id (rollout bucket), when it was not known at construction.
+  void set_agent_id(std::string id) { options_.agent_id = std::move(id); }
+
   Result<UpdateState> LoadState() const;
   Result<Journal> LoadJournal() const;
 
