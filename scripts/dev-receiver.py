@@ -521,6 +521,21 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.dispatch()
 
+    def handle_expect_100(self):
+        """Says 100 Continue only to a body we will read: to one over the limit
+        the client gets the 413 before it sends anything (answering 413 after
+        100 Continue races the client's upload against our close, and the
+        client may see the reset instead of the answer)."""
+        path = self.path.partition("?")[0]
+        limit = (1 << 20) if path in CONTROL_PATHS else self.server.args.max_body_bytes
+        try:
+            too_big = int(self.headers.get("Content-Length") or 0) > limit
+        except ValueError:
+            too_big = True  # read_body answers 400
+        if too_big:
+            return True
+        return super().handle_expect_100()
+
     def dispatch(self):
         try:
             path, _, query = self.path.partition("?")
