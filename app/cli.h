@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -60,8 +61,14 @@ class Cli {
 
   bool color_stdout() const { return color_stdout_; }
 
+  // The command line after the program name, as given (a restart after a self-update
+  // starts the new binary with it).
+  const std::vector<std::string>& args() const { return args_; }
+  void set_args(std::vector<std::string> args) { args_ = std::move(args); }
+
  private:
   GlobalOptions options_;
+  std::vector<std::string> args_;
   SystemClock clock_;
   std::unique_ptr<StreamLogSink> sink_;
   std::unique_ptr<Logger> logger_;

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -22,6 +24,7 @@
 #include "cli.h"
 #include "collect/pipeline.h"
 #include "outpost/platform/change_watcher.h"
+#include "outpost/platform/executable.h"
 #include "outpost/platform/process_lock.h"
 #include "outpost/platform/signals.h"
 #include "outpost/platform/system.h"
@@ -103,19 +106,37 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
   return sc;
 }
 
+// What `outpost run` does after it stopped for a self-update.
+struct RestartPlan {
+  enum class Kind { kNone, kNewBinary, kPreviousBinary };
+  std::atomic<Kind> kind{Kind::kNone};
+  std::string version;  // the new binary's (kNewBinary)
+};
+
 // Self-update inside `outpost run` (docs/self-update.md), on its own thread:
-//  - health: when this start is the first ones of a new binary (journal "swapped"), the
-//    update is made final after update.health_window of running;
+//  - health: when this start is one of the first ones of a new binary (journal
+//    "swapped"), the update is made final after update.health_window of running, if by
+//    then `health()` says the agent is healthy (its sources up, and an upload or a
+//    check cycle that worked); otherwise the previous binary is put back, the version
+//    blocked, and the agent restarts into the previous binary;
 //  - periodic (update.enabled): a first apply at start plus a jitter in
 //    [0, min(interval/10, 10m)), then every update.interval. An update that is applied
-//    takes effect at the next start of the agent.
+//    restarts the agent into the new binary, with the old code watching its first
+//    start (platform::ExecWatched); where a process cannot be replaced (Windows), it
+//    runs at the next start of the agent.
+// A restart is asked for through `plan` and `wake`: the agent stops as for SIGTERM
+// (everything read is committed) and RunAgent starts the binary.
 class UpdateLoop {
  public:
   UpdateLoop(std::unique_ptr<update::Updater> updater, const UpdateConfig& config,
-             bool confirm_health, const Logger& logger)
+             bool confirm_health, std::function<std::string()> health, RestartPlan& plan,
+             std::function<void()> wake, const Logger& logger)
       : updater_(std::move(updater)),
         config_(config),
         confirm_health_(confirm_health),
+        health_(std::move(health)),
+        plan_(plan),
+        wake_(std::move(wake)),
         log_(logger, "update") {}
   ~UpdateLoop() { Stop(); }
 
@@ -143,12 +164,11 @@ class UpdateLoop {
         try {  // fault barrier: an update problem never stops the agent
           if (health_pending && now >= health_at) {
             health_pending = false;
-            if (Status st = updater_->MarkHealthy(); !st.ok())
-              log_.Warn("cannot record that this version is healthy: " + st.message());
+            if (!ConfirmHealth()) return;  // rolled back: the agent restarts
           }
           if (config_.enabled && now >= check_at) {
             check_at = now + config_.interval;
-            CheckAndApply();
+            if (CheckAndApply()) return;  // installed: the agent restarts
           }
         } catch (const std::exception& e) {
           log_.Error(std::string("self-update failed: ") + e.what());
@@ -167,11 +187,48 @@ class UpdateLoop {
   }
 
  private:
-  void CheckAndApply() {
+  void RequestRestart(RestartPlan::Kind kind) {
+    plan_.kind = kind;
+    if (wake_) wake_();
+  }
+
+  // False when the update was rolled back (the agent restarts).
+  bool ConfirmHealth() {
+    const std::string problem = health_ ? health_() : std::string();
+    if (problem.empty()) {
+      if (Status st = updater_->MarkHealthy(); !st.ok())
+        log_.Warn("cannot record that this version is healthy: " + st.message());
+      return true;
+    }
+    const std::string why =
+        "not healthy after " + FormatDuration(config_.health_window) + ": " + problem;
+    log_.Error("this version is " + why + "; rolling back to the previous binary");
+    Result<update::Journal> back = updater_->Rollback(why);
+    if (!back.ok()) {
+      log_.Error("cannot roll back: " + back.status().message());
+      return true;
+    }
+    if (platform::CanReplaceProcess()) {
+      RequestRestart(RestartPlan::Kind::kPreviousBinary);
+    } else {
+      log_.Warn("the previous binary runs at the next start of the agent");
+    }
+    return false;
+  }
+
+  // True when a new binary was installed and the agent restarts into it.
+  bool CheckAndApply() {
     Result<update::ApplyOutcome> a = updater_->Apply();
     if (!a.ok()) {
       log_.Warn("self-update: " + a.status().message());
     } else if (a->installed) {
+      if (platform::CanReplaceProcess()) {
+        log_.Info("self-update: version " + a->journal.to_version +
+                  " is installed; restarting into it");
+        plan_.version = a->journal.to_version;
+        RequestRestart(RestartPlan::Kind::kNewBinary);
+        return true;
+      }
       log_.Info("self-update: version " + a->journal.to_version +
                 " is installed and runs at the next start of the agent");
     } else if (a->check.decision.verdict == update::Decision::Verdict::kRejected) {
@@ -181,11 +238,15 @@ class UpdateLoop {
       log_.Debug("self-update: " + std::string(update::VerdictName(a->check.decision.verdict)) +
                  ": " + a->check.decision.reason);
     }
+    return false;
   }
 
   std::unique_ptr<update::Updater> updater_;
   UpdateConfig config_;
   bool confirm_health_;
+  std::function<std::string()> health_;
+  RestartPlan& plan_;
+  std::function<void()> wake_;
   ComponentLogger log_;
   std::thread thread_;
   std::mutex mu_;
@@ -193,9 +254,13 @@ class UpdateLoop {
   bool stop_ = false;
 };
 
-int RunAgent(Cli& cli, const RunOptions& opts) {
+// The agent itself. Returns the exit code; `plan` says whether to restart (a self-update)
+// and `config` and `binary` are what the restart needs.
+int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& loaded,
+                 std::filesystem::path& binary) {
   ConfigParseResult r;
   if (!cli.LoadConfig(r)) return kExitUsage;
+  loaded = r.config;
   const Config& config = r.config;
   if (cli.options().log_level.empty()) cli.logger().set_min_level(config.agent.log_level);
   ComponentLogger log(cli.logger(), "agent");
@@ -228,6 +293,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   if (!updater) {
     log.Warn("self-update is off: " + update_error);
   } else {
+    binary = updater->binary();
     Result<update::Journal> jn = updater->LoadJournal();
     confirm_health =
         jn.ok() && jn->step == "swapped" && jn->to_version == std::string(GetBuildInfo().version);
@@ -303,15 +369,34 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     });
   }
   if (checks && !opts.once) checks->thread = std::thread([&] { checks->scheduler->Run(); });
+  // The health of a new binary (update.health_window): the pipeline runs, and an upload
+  // or a check cycle worked (where there is neither, running is enough). An upload
+  // counts as working when one succeeded, or none failed (nothing needed sending).
+  std::atomic<bool> collecting{false};
+  auto health = [&]() -> std::string {
+    if (!collecting) return "its sources did not start";
+    if (checks && checks->scheduler->cycles_completed() > 0) return "";
+    if (shipping) {
+      const ShipStats s = shipping->shipper->this_run();
+      if (s.chunks_sent > 0 || s.last_error.empty()) return "";
+      return "no upload worked (last error: " + s.last_error + ")" +
+             (checks ? " and no check cycle completed" : "");
+    }
+    return checks ? "no check cycle completed" : "";
+  };
   std::unique_ptr<UpdateLoop> updates;
   if (updater && !opts.once && (config.update.enabled || confirm_health)) {
     updater->set_agent_id(id.agent_id);  // rollout buckets; the start check did without
-    updates = std::make_unique<UpdateLoop>(std::move(updater), config.update, confirm_health,
-                                           cli.logger());
+    platform::ChangeWatcher* w = watcher.get();
+    updates = std::make_unique<UpdateLoop>(
+        std::move(updater), config.update, confirm_health, health, plan, [w] { w->Wake(); },
+        cli.logger());
     updates->Start();
   }
   Status st = pipeline.Start();
   if (st.ok()) {
+    collecting = true;
+    platform::ConfirmStarted();  // a watching old binary (after a self-update) lets go
     if (opts.once) {
       st = pipeline.RunOnce();
       if (st.ok() && checks) (void)checks->scheduler->RunAll();  // failures are logged
@@ -323,7 +408,8 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
     } else {
       log.Info("running: " + std::to_string(config.file_sources.size()) + " source(s), buffer " +
                bo.file.string() + (watcher->native() ? "" : " (polling for changes)"));
-      st = pipeline.Run([] { return platform::StopRequested(); });
+      st = pipeline.Run(
+          [&plan] { return platform::StopRequested() || plan.kind != RestartPlan::Kind::kNone; });
     }
   }
   if (updates) updates->Stop();
@@ -375,9 +461,66 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
                   static_cast<unsigned long long>(shipped.dead));
   } else {
     log.Info("stopped: " + std::to_string(pipeline.records_committed()) +
-             " records committed in this run");
+             " records committed in this run" +
+             (plan.kind != RestartPlan::Kind::kNone ? "; restarting for the self-update" : ""));
   }
   return kExitOk;
+}
+
+// After a self-update stopped the agent (no other thread runs now): starts the binary
+// again in this process. Into a new binary, the old code watches the first start
+// (platform::ExecWatched) and puts the previous binary back when the new one dies
+// before it is up; outside a service manager the watcher then starts the previous
+// binary itself, under one (systemd) the service manager restarts the unit.
+int Restart(Cli& cli, const RestartPlan& plan, const Config& config,
+            const std::filesystem::path& binary) {
+  std::string error;
+  if (plan.kind == RestartPlan::Kind::kPreviousBinary) {
+    platform::ExecProgram(binary, cli.args(), &error);
+    std::fprintf(stderr, "outpost: %s\n", error.c_str());
+    return kExitRuntime;
+  }
+  const bool service_manager =
+      std::getenv("INVOCATION_ID") != nullptr || std::getenv("NOTIFY_SOCKET") != nullptr;
+  platform::StartWatch watch;
+  if (const char* ms = std::getenv("OUTPOST_TEST_START_WATCH_MS"))  // tests: a short wait
+    watch.timeout = std::chrono::milliseconds(std::strtoll(ms, nullptr, 10));
+  const std::string version = plan.version;
+  auto roll_back = [&cli, &config, &binary, version](const std::string& why) {
+    std::string err;
+    std::unique_ptr<update::Updater> u =
+        MakeAgentUpdater(cli, config, "", "", binary.string(), &err);
+    Result<update::Journal> back =
+        u ? u->Rollback("version " + version + ": " + why)
+          : Result<update::Journal>(Internal("cannot set up the updater: " + err));
+    if (!back.ok()) {
+      std::fprintf(stderr,
+                   "outpost: the new version %s failed to start (%s) and cannot be "
+                   "rolled back: %s\n",
+                   version.c_str(), why.c_str(), back.status().message().c_str());
+      return false;
+    }
+    return true;
+  };
+  watch.on_failure = [roll_back, service_manager](const std::string& why) {
+    return roll_back(why) && !service_manager;
+  };
+  platform::ExecWatched(binary, cli.args(), watch, &error);
+  // Not started at all: put the previous binary back and carry on with it.
+  std::fprintf(stderr, "outpost: %s\n", error.c_str());
+  if (!roll_back("cannot start it: " + error)) return kExitRuntime;
+  platform::ExecProgram(binary, cli.args(), &error);
+  std::fprintf(stderr, "outpost: %s\n", error.c_str());
+  return kExitRuntime;
+}
+
+int RunAgent(Cli& cli, const RunOptions& opts) {
+  RestartPlan plan;
+  Config config;
+  std::filesystem::path binary;
+  const int rc = RunAgentBody(cli, opts, plan, config, binary);
+  if (plan.kind == RestartPlan::Kind::kNone || rc != kExitOk || binary.empty()) return rc;
+  return Restart(cli, plan, config, binary);
 }
 
 }  // namespace

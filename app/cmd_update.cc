@@ -1,5 +1,6 @@
 // `outpost update check|apply|status|rollback`: self-update from the signed release
 // feed (lib/update/updater.h, docs/self-update.md).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -213,7 +214,7 @@ int RollbackCmd(Cli& cli, const UpdateOptions& opts) {
   ConfigParseResult r;
   std::unique_ptr<update::Updater> u;
   if (int rc = Open(cli, opts, r, u)) return rc;
-  Result<update::Journal> j = u->Rollback();
+  Result<update::Journal> j = u->Rollback("rolled back by hand (outpost update rollback)");
   if (!j.ok()) {
     if (opts.json) PrintJson({{"ok", false}, {"error", j.status().message()}});
     std::fprintf(stderr, "outpost: update rollback: %s\n", j.status().message().c_str());
@@ -259,6 +260,8 @@ std::unique_ptr<update::Updater> MakeAgentUpdater(Cli& cli, const Config& config
   t.connect_timeout = std::chrono::seconds(15);
   t.low_speed_bytes = 1024;  // a download slower than 1 KiB/s for 30 s is given up
   t.low_speed_time = std::chrono::seconds(30);
+  if (const char* s = std::getenv("OUTPOST_TEST_UPDATE_LOW_SPEED_SECONDS"))  // tests: sooner
+    t.low_speed_time = std::chrono::seconds(std::max(1L, std::strtol(s, nullptr, 10)));
   t.trust = ResolveTlsTrust(config.update.ca_file);
   if (config.output) {  // the same proxy as uploads
     t.proxy = config.output->proxy;

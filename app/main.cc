@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <exception>
 #include <string_view>
+#include <vector>
 
 #include "cli.h"
+#include "outpost/platform/executable.h"
 
 namespace {
 
@@ -25,6 +27,7 @@ int Run(int argc, char** argv) {
   using namespace outpost::app;
   if (argc == 2 && std::string_view(argv[1]) == "--self-test") return SelfTest();
   Cli cli;
+  cli.set_args(std::vector<std::string>(argv + 1, argv + argc));
   CLI::App app{
       "outpost: an endpoint agent that collects logs and device checks into a local "
       "buffer and ships them over HTTPS.",
@@ -78,6 +81,8 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A restart after a self-update: the old binary watches this start (executable.h).
+  outpost::platform::AdoptStartWatch();
   try {
     return Run(argc, argv);
   } catch (const std::exception& e) {

@@ -173,12 +173,14 @@ Status CheckScheduler::Execute(bool all) {
     state_dirty_ = true;
   }
   const bool snapshot = now_ms - *snapshot_at_ms_ >= config_.snapshot_interval.count();
+  bool ran = false;
   for (size_t i = 0; i < checks_.size(); ++i) {
     if (!(all || snapshot || next_run_[i] <= mono)) continue;
     const Check& check = checks_[i];
     next_run_[i] = mono + IntervalOf(check, config_);
     const CheckResult r = runner_.Run(check);
     if (r.status == CheckStatus::kSkipped) continue;
+    ran = true;
     const std::string status(CheckStatusName(r.status));
     auto it = last_.find(check.id);
     const bool changed = it == last_.end() || it->second.status != status;
@@ -206,9 +208,12 @@ Status CheckScheduler::Execute(bool all) {
     if (!(all || job.next_run <= mono)) continue;
     job.next_run = mono + std::max(job.config.interval, kMinInterval);
     RunInventory(job, now_ms);
+    ran = true;
   }
   Bound();
-  return Flush();
+  Status st = Flush();
+  if (st.ok() && ran) ++cycles_completed_;
+  return st;
 }
 
 void CheckScheduler::RunInventory(InventoryJob& job, int64_t now_ms) {

@@ -16,6 +16,7 @@
 // Not thread-safe, except Stop(), which any thread may call while Run() runs.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -78,6 +79,9 @@ class CheckScheduler {
   size_t inventory_queries() const { return inventory_.size(); }
   size_t pending_records() const { return checks_out_.lines.size() + inventory_out_.lines.size(); }
   uint64_t records_committed() const { return records_committed_; }
+  // Runs that ran at least one check or inventory query and committed their records
+  // (read from any thread: the self-update health check).
+  uint64_t cycles_completed() const { return cycles_completed_.load(); }
 
  private:
   struct Last {
@@ -131,6 +135,7 @@ class CheckScheduler {
   Pending checks_out_;                     // stream "checks"
   Pending inventory_out_;                  // stream "inventory"
   uint64_t records_committed_ = 0;
+  std::atomic<uint64_t> cycles_completed_{0};
   std::function<void()> on_commit_;
 
   std::mutex mu_;

@@ -128,8 +128,12 @@ bool FileExists(const std::filesystem::path& p) {
 std::string ScrubSecrets(std::string text, const TransportOptions& o) {
   for (const std::string* secret : {&o.bearer_token, &o.proxy_password}) {
     if (secret->empty()) continue;
-    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at))
-      text.replace(at, secret->size(), "[redacted]");
+    static constexpr std::string_view kRedacted = "[redacted]";
+    // Searching on after the replacement: a secret found inside "[redacted]" (a token
+    // such as "t") would otherwise be replaced forever.
+    for (size_t at = text.find(*secret); at != std::string::npos;
+         at = text.find(*secret, at + kRedacted.size()))
+      text.replace(at, secret->size(), kRedacted);
   }
   return text;
 }

@@ -471,7 +471,9 @@ Result<bool> Updater::NoteStart() {
   log_.Error("version " + jn.to_version + " started " + std::to_string(jn.starts) +
              " times without running healthy for " + FormatDuration(options_.config.health_window) +
              ": a crash loop; rolling back to the previous binary");
-  Result<Journal> back = Rollback();
+  Result<Journal> back =
+      Rollback("started " + std::to_string(jn.starts) + " times without running healthy for " +
+               FormatDuration(options_.config.health_window));
   if (!back.ok()) return back.status().WithContext("rolling back a crash-looping update");
   return true;
 }
@@ -488,7 +490,7 @@ Status Updater::MarkHealthy() {
   return Status::Ok();
 }
 
-Result<Journal> Updater::Rollback() {
+Result<Journal> Updater::Rollback(std::string_view reason) {
   Result<Journal> loaded = LoadJournal();
   if (!loaded.ok()) return loaded.status();
   Journal jn = *loaded;
@@ -521,9 +523,11 @@ Result<Journal> Updater::Rollback() {
     OUTPOST_RETURN_IF_ERROR(SaveState(*state));
   }
   jn.step = "rolled_back";
+  if (!reason.empty()) jn.error = std::string(reason);
   OUTPOST_RETURN_IF_ERROR(SaveJournal(jn));
   log_.Warn("rolled back " + options_.binary.string() + " to the previous binary; version " +
-            jn.to_version + " is blocked on this machine");
+            jn.to_version + " is blocked on this machine" +
+            (reason.empty() ? std::string() : " (" + std::string(reason) + ")"));
   return jn;
 }
 

@@ -108,8 +108,9 @@ class Updater {
   // `progress(received, total)` is called while downloading.
   Result<ApplyOutcome> Apply(const std::function<void(uint64_t, uint64_t)>& progress = {});
 
-  // Puts <binary>.previous back and blocks the version it replaces on this machine.
-  Result<Journal> Rollback();
+  // Puts <binary>.previous back and blocks the version it replaces on this machine;
+  // `reason` (why, for `update status`) is kept in the journal's error.
+  Result<Journal> Rollback(std::string_view reason = {});
 
   // Finishes or undoes what a killed run left (see the file comment).
   Status Resume();
@@ -128,6 +129,7 @@ class Updater {
   Result<UpdateState> LoadState() const;
   Result<Journal> LoadJournal() const;
 
+  const std::filesystem::path& binary() const { return options_.binary; }
   std::filesystem::path StagingPath() const;
   std::filesystem::path PreviousPath() const;
 

@@ -44,7 +44,8 @@ def new_binary(version, exit_code=0):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     """Serves the site directory with Range support, and faults by path prefix:
-    /cut/NAME sends half of NAME then closes; /endless/NAME never stops sending."""
+    /cut/NAME sends half of NAME then closes; /endless/NAME never stops sending;
+    /slow/NAME trickles 100 bytes a second."""
     server_version = "update-test"
 
     def log_message(self, *a):
@@ -54,7 +55,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.server.requests.append((self.path, self.headers.get("Range")))
         path = self.path
         mode = ""
-        for prefix in ("/cut/", "/endless/"):
+        for prefix in ("/cut/", "/endless/", "/slow/"):
             if path.startswith(prefix):
                 mode, path = prefix.strip("/"), "/" + path[len(prefix):]
         full = os.path.join(self.server.site, path.lstrip("/"))
@@ -83,6 +84,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = data[start:]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if mode == "slow":  # 100 bytes a second: far below the agent's floor
+            try:
+                for i in range(0, len(body), 100):
+                    self.wfile.write(body[i:i + 100])
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+            return
         if mode == "cut":
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -301,6 +311,24 @@ class UpdateTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.installed + ".download"))
         self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
 
+    def test_a_very_slow_download_is_given_up_and_resumed_later(self):
+        body = self.publish(body=new_binary("99.0.0") + b"#" * 4000, url="slow/outpost-99.0.0")
+        t0 = time.time()
+        p = self.outpost("update", "apply", "--json",
+                         env={"OUTPOST_TEST_UPDATE_LOW_SPEED_SECONDS": "2"})
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertLess(time.time() - t0, 30, "given up well before the 40 s it would take")
+        self.assertIn("Operation too slow", p.stdout + p.stderr)
+        self.assertEqual(self.installed_bytes(), new_binary("0.1.0"))
+        staged = self.installed + ".download"
+        self.assertTrue(0 < os.path.getsize(staged) < len(body), "the part is kept to resume")
+        self.publish(body=body)  # served at full speed again: resumed, then installed
+        rc, j, err = self.update("apply")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.installed_bytes(), body)
+        ranges = [r for path, r in self.site.httpd.requests if path.endswith("outpost-99.0.0")]
+        self.assertTrue(ranges[-1] and ranges[-1].startswith("bytes="), ranges)
+
     def test_an_oversize_binary_is_refused_before_downloading(self):
         self.publish(size=300 * 1024 * 1024)
         rc, j, err = self.update("apply")
@@ -411,31 +439,186 @@ class UpdateTest(unittest.TestCase):
         self.assertEqual(j["seq"], 2)
         self.assertEqual(self.installed_bytes(), new_binary("99.1.0"))
 
-    def test_the_running_agent_checks_and_installs_on_its_own(self):
+    # ---- outpost run: install, restart, first start watched by the old binary ----
+
+    def start_agent(self, extra_env=None):
+        """Starts a copy of the real binary as the installed agent (`outpost run`, stderr
+        to a file: a watcher may outlive the process and keep its stderr open)."""
         agent = os.path.join(self.bindir, "outpost-agent")
         shutil.copy2(ARGS.binary, agent)  # the agent updates the binary it runs from
-        self.write_config('enabled = true\ninterval = "1m"\n')
-        body = self.publish()
+        self.log_path = os.path.join(self.dir, "agent.log")
+        log = open(self.log_path, "w")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("INVOCATION_ID", "NOTIFY_SOCKET")}  # not under systemd
+        env.update(extra_env or {})
         proc = subprocess.Popen([agent, "--config", os.path.join(self.dir, "outpost.toml"),
                                  "run"], cwd=self.dir, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=log, stderr=log, env=env)
+        log.close()
+        self.addCleanup(self.stop_lock_holder)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        return agent, proc
+
+    def agent_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, what, pred, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if pred():
+                return
+            time.sleep(0.2)
+        self.fail("timed out waiting for %s; agent log:\n%s" % (what, self.agent_log()[-4000:]))
+
+    def lock_holder(self):
+        """The pid in agent.lock when that process is alive, else 0."""
         try:
-            deadline = time.time() + 60  # first check within 6 s (interval/10 jitter)
-            while time.time() < deadline:
-                with open(agent, "rb") as f:
-                    if f.read() == body:
-                        break
-                time.sleep(0.2)
-        finally:
-            proc.terminate()
-            out, err = proc.communicate(timeout=60)
+            with open(os.path.join(self.state, "agent.lock")) as f:
+                pid = int(f.read().strip() or 0)
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return 0
+
+    def stop_lock_holder(self):
+        pid = self.lock_holder()
+        if pid:
+            os.kill(pid, 15)
+            deadline = time.time() + 30
+            while self.lock_holder() == pid and time.time() < deadline:
+                time.sleep(0.1)
+
+    def journal(self):
+        with open(os.path.join(self.state, "update-journal.json")) as f:
+            return json.load(f)
+
+    def test_the_running_agent_installs_and_restarts_into_the_new_binary(self):
+        self.write_config('enabled = true\ninterval = "1m"\n')
+        # The new release records its arguments and starts the real agent (which
+        # confirms its start), with self-update off: the real binary's version is below
+        # the feed's, and it would install the release again.
+        config2 = os.path.join(self.dir, "outpost2.toml")
+        with open(config2, "w") as f:
+            f.write('[agent]\nstate_dir = "%s"\n' % self.state)
+        args_file = os.path.join(self.dir, "args")
+        body = ("#!/bin/sh\nif [ \"$1\" = --self-test ]; then echo 'outpost 99.0.0'; "
+                "echo 'self-test: ok'; exit 0; fi\necho \"$@\" > '%s'\n"
+                "exec '%s' --config '%s' run\n" % (args_file, ARGS.binary, config2)).encode()
+        self.publish(body=body)
+        agent, proc = self.start_agent()
+        self.wait_for("the restart", lambda: self.agent_log().count("running:") >= 2)
+        self.assertIsNone(proc.poll(), "the restarted agent is the same process")
+        self.assertEqual(self.lock_holder(), proc.pid)
+        time.sleep(1)  # a watcher that wrongly rolled back would have done so by now
+        proc.terminate()
+        self.assertEqual(proc.wait(timeout=60), 0)
+        log = self.agent_log()
         for marker in SANITIZER_MARKERS:
-            self.assertNotIn(marker, err, err[-4000:])
+            self.assertNotIn(marker, log, log[-4000:])
+        self.assertIn("version 99.0.0 is installed; restarting into it", log)
+        with open(args_file) as f:  # the restart keeps the command line
+            self.assertEqual(f.read().strip(),
+                             "--config %s run" % os.path.join(self.dir, "outpost.toml"))
+        self.assertIn("restarting for the self-update", log)
+        self.assertNotIn("rolled back", log)
         with open(agent, "rb") as f:
-            self.assertEqual(f.read(), body, err[-3000:])
-        self.assertIn("version 99.0.0 is installed and runs at the next start", err)
-        self.assertEqual(proc.returncode, 0, err[-3000:])
+            self.assertEqual(f.read(), body)
+        self.assertEqual(self.journal()["step"], "swapped")
         self.assertTrue(os.path.getsize(agent + ".previous") > 100000)  # the real binary
+
+    def check_rolled_back_by_the_watcher(self, agent, proc, why):
+        self.wait_for("the rollback", lambda: os.path.exists(
+            os.path.join(self.state, "update-journal.json")) and
+            self.journal()["step"] == "rolled_back")
+        proc.wait(timeout=60)
+        jn = self.journal()
+        self.assertIn(why, jn["error"])
+        with open(os.path.join(self.state, "update-state.json")) as f:
+            self.assertEqual(json.load(f)["blocked"], ["99.0.0"])
+        with open(agent, "rb") as f, open(ARGS.binary, "rb") as g:
+            self.assertEqual(f.read(), g.read(), "the previous binary is back")
+        # Outside a service manager the watcher starts the previous binary itself; it
+        # checks the feed again and does not download the blocked version again.
+        self.wait_for("the previous binary running", lambda: self.lock_holder() not in
+                      (0, proc.pid))
+        self.wait_for("its next check", lambda: self.feed_checks_after_rollback() >= 1)
+        downloads = [p for p, _ in self.site.httpd.requests if p.endswith("outpost-99.0.0")]
+        self.assertEqual(len(downloads), 1, self.site.httpd.requests)
+        self.stop_lock_holder()
+        log = self.agent_log()
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, log, log[-4000:])
+
+    def feed_checks_after_rollback(self):
+        reqs = [p for p, _ in self.site.httpd.requests]
+        last_download = max(i for i, p in enumerate(reqs) if p.endswith("outpost-99.0.0"))
+        return sum(1 for p in reqs[last_download:] if p.endswith("stable.json"))
+
+    def test_a_new_binary_that_dies_before_its_code_runs_is_rolled_back_by_the_old_one(self):
+        self.write_config('enabled = true\ninterval = "1m"\n')
+        body = ("#!/bin/sh\nif [ \"$1\" = --self-test ]; then echo 'outpost 99.0.0'; "
+                "echo 'self-test: ok'; exit 0; fi\nkill -SEGV $$\n").encode()
+        self.publish(body=body)
+        agent, proc = self.start_agent()
+        self.check_rolled_back_by_the_watcher(agent, proc, "exited before it started")
+        self.assertEqual(proc.returncode, -11)
+
+    def test_a_new_binary_that_hangs_at_start_is_stopped_and_rolled_back(self):
+        self.write_config('enabled = true\ninterval = "1m"\n')
+        body = ("#!/bin/sh\nif [ \"$1\" = --self-test ]; then echo 'outpost 99.0.0'; "
+                "echo 'self-test: ok'; exit 0; fi\nexec sleep 600\n").encode()
+        self.publish(body=body)
+        agent, proc = self.start_agent({"OUTPOST_TEST_START_WATCH_MS": "3000"})
+        self.check_rolled_back_by_the_watcher(agent, proc, "did not start within 3 s")
+        self.assertEqual(proc.returncode, -9)
+
+    def test_a_new_binary_that_never_becomes_healthy_is_rolled_back(self):
+        # The running binary is the "new" one (journal "swapped" to its version); its
+        # uploads all fail (nothing listens at the endpoint) and there are no checks,
+        # so at the end of update.health_window it is not healthy.
+        agent = os.path.join(self.bindir, "outpost-agent")
+        shutil.copy2(ARGS.binary, agent)
+        with open(agent + ".previous", "wb") as f:
+            f.write(new_binary("0.0.9"))
+        os.chmod(agent + ".previous", 0o755)
+        version = subprocess.run([agent, "--self-test"], stdout=subprocess.PIPE,
+                                 text=True).stdout.splitlines()[0].split()[1]
+        os.makedirs(self.state, exist_ok=True)
+        with open(os.path.join(self.state, "update-journal.json"), "w") as f:
+            json.dump({"step": "swapped", "from_version": "0.0.9", "to_version": version,
+                       "starts": 0}, f)
+        logs = os.path.join(self.dir, "logs")
+        os.mkdir(logs)
+        with open(os.path.join(logs, "a.log"), "w") as f:
+            f.write("one line\n")
+        import socket
+        with socket.socket() as sk:  # a port nothing listens on
+            sk.bind(("127.0.0.1", 0))
+            port = sk.getsockname()[1]
+        self.write_config('health_window = "5s"\n\n[[source.file]]\npaths = ["%s/*.log"]\n'
+                          'start_at = "beginning"\n\n[output]\nendpoint = "https://127.0.0.1:%d/ingest"\ntoken = "t"\n'
+                          'ca_file = "%s"\n' % (logs, port, os.path.join(CA, "ca.pem")))
+        os.chmod(os.path.join(self.dir, "outpost.toml"), 0o600)
+        try:
+            p = subprocess.run([agent, "--config", os.path.join(self.dir, "outpost.toml"),
+                                "run"], cwd=self.dir, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=40)
+        except subprocess.TimeoutExpired as e:
+            self.fail("still running after 120 s: %s" % (e.stderr or b"")[-3000:])
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, p.stderr, p.stderr[-4000:])
+        # It rolled back and restarted into the previous binary, which here just prints.
+        self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        self.assertIn("new binary 0.0.9", p.stdout)
+        jn = self.journal()
+        self.assertEqual(jn["step"], "rolled_back")
+        self.assertIn("not healthy after 5s: no upload worked", jn["error"])
+        with open(agent, "rb") as f:
+            self.assertEqual(f.read(), new_binary("0.0.9"))
+        with open(os.path.join(self.state, "update-state.json")) as f:
+            self.assertEqual(json.load(f)["blocked"], [version])
 
     def test_a_new_binary_that_keeps_restarting_is_rolled_back(self):
         agent = os.path.join(self.bindir, "outpost-agent")

@@ -341,6 +341,20 @@ TEST_CASE("a refused connection is status 0 with curl's error", "[ship]") {
   CHECK(r.error.find("(curl 7)") != std::string::npos);
 }
 
+TEST_CASE("a token that occurs in error texts is redacted, even one letter long", "[ship]") {
+  // Regression: a token found inside "[redacted]" itself made the scrubber loop for
+  // ever (the shipper hung on its first error with token = "t").
+  TransportOptions o = LocalOptions();
+  o.bearer_token = "t";
+  auto t = Make(o);
+  HttpResponse r = SendOne(*t, Post(3, "http://127.0.0.1:" + std::to_string(ClosedPort()) + "/ok"));
+  CHECK(r.status == 0);
+  CHECK(r.error.find("(curl 7)") != std::string::npos);
+  CHECK(r.error.find("connect") == std::string::npos);  // "Failed to connect": its t is gone
+  CHECK(r.error.find("[redac") != std::string::npos);
+  CHECK(r.error.size() < 2000);
+}
+
 TEST_CASE("a request slower than the timeout ends with status 0", "[ship]") {
   TestServer server;
   REQUIRE(server.port() > 0);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,42 @@ struct ProgramResult {
 bool RunProgram(const std::filesystem::path& program, const std::vector<std::string>& args,
                 std::chrono::milliseconds timeout, size_t max_output, ProgramResult& out,
                 std::string* error);
+
+// Restarting into a new binary while the old code watches its first start (self-update:
+// a new binary that dies before its own code runs is put back by the old one).
+//
+// ExecWatched forks a detached watcher (a copy of this process: the old code), then
+// replaces this process with `program` `args` (execv: the same pid, so a service
+// manager keeps tracking it). The new program tells the watcher that it is up with
+// ConfirmStarted. When it exits first, or has not confirmed within `timeout` (it is
+// then killed), the watcher calls `on_failure(why)` and, if that returns true, replaces
+// itself with `program` `args` again (by then the old binary is back), else exits.
+// The watcher ignores SIGINT, SIGTERM and SIGHUP until it is done, so the stop a service
+// manager sends after the main process died cannot cut a rollback short.
+//
+// Call it with no other thread running. Returns only on failure (the program could not
+// be started; the watcher then exits without calling on_failure). POSIX; on Windows it
+// fails with "not supported".
+// True where ExecWatched and ExecProgram work (POSIX).
+bool CanReplaceProcess();
+
+struct StartWatch {
+  std::chrono::milliseconds timeout{120000};
+  std::function<bool(const std::string& why)> on_failure;
+};
+bool ExecWatched(const std::filesystem::path& program, const std::vector<std::string>& args,
+                 const StartWatch& watch, std::string* error);
+
+// Replaces this process with `program` `args` (execv), no watcher. Returns only on
+// failure. POSIX; on Windows it fails with "not supported".
+bool ExecProgram(const std::filesystem::path& program, const std::vector<std::string>& args,
+                 std::string* error);
+
+// In the started program: AdoptStartWatch (first thing in main) takes the watcher's
+// channel from the environment so that no child process inherits it; ConfirmStarted
+// (once the agent is up) tells the watcher and closes it. Both do nothing without a
+// watcher.
+void AdoptStartWatch();
+void ConfirmStarted();
 
 }  // namespace outpost::platform
