@@ -337,8 +337,6 @@ TEST_CASE("hostile input never throws: binary garbage and deep nesting are error
   CHECK_FALSE(Parse("[agent]\nfields = { a = 1 }\n").ok());
 }
 
-}  // namespace outpost
-
 TEST_CASE("journal sources are read with their defaults and filters") {
   auto r = Parse(R"([[source.journal]]
 units = ["sshd.service"]
@@ -402,3 +400,5 @@ journalctl = ""
             "t.toml:4:8: error: two journal sources are named \"j\" (give each "
             "[[source.journal]] its own name)"));
 }
+
+}  // namespace outpost
