@@ -715,8 +715,9 @@ bool FileSource::HasCheckpointChanges() const {
   return false;
 }
 
-void FileSource::AppendStatus(nlohmann::json& js) const {
+std::string FileSource::StatusJson() const {
   const FileSourceStatus st = status();
+  nlohmann::json js;
   nlohmann::json files = nlohmann::json::array();
   for (const TailedFileStatus& f : st.files)
     files.push_back({{"path", f.path},
@@ -732,6 +733,7 @@ void FileSource::AppendStatus(nlohmann::json& js) const {
     problems.push_back(
         {{"path", p.path}, {"cause", p.cause}, {"message", p.message}, {"since_ms", p.since_ms}});
   js["problems"] = std::move(problems);
+  return js.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 FileSourceStatus FileSource::status() const {

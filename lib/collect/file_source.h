@@ -132,7 +132,7 @@ class FileSource final : public Source {
   // Changes whenever something status() shows changed (bytes read, files tracked or
   // let go, problems), so the agent knows when to rewrite its status.
   uint64_t status_version() const override { return status_version_; }
-  void AppendStatus(nlohmann::json& js) const override;
+  std::string StatusJson() const override;
 
  private:
   struct Tailed;

@@ -345,7 +345,8 @@ void JournalSource::Committed() {
   ++status_version_;
 }
 
-void JournalSource::AppendStatus(nlohmann::json& js) const {
+std::string JournalSource::StatusJson() const {
+  nlohmann::json js;
   js["files"] = nlohmann::json::array();
   nlohmann::json problems = nlohmann::json::array();
   if (problem_cause_)
@@ -359,6 +360,7 @@ void JournalSource::AppendStatus(nlohmann::json& js) const {
                    {"cursor", committed_},
                    {"entries_read", entries_read_},
                    {"starts", starts_}};
+  return js.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace outpost

@@ -71,7 +71,7 @@ class JournalSource final : public Source {
   void Committed() override;
   bool HasCheckpointChanges() const override { return emitted_ != collected_; }
   uint64_t status_version() const override { return status_version_; }
-  void AppendStatus(nlohmann::json& js) const override;
+  std::string StatusJson() const override;
 
   const std::string& committed_cursor() const { return committed_; }
 

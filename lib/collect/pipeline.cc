@@ -389,7 +389,9 @@ void Pipeline::WriteStatus(bool force) {
     js["polling"] = s->source->needs_polling();
     js["stuck"] = s->stuck.has_value();
     js["open_chunk_records"] = s->source->builder().records();
-    s->source->AppendStatus(js);
+    const nlohmann::json own = nlohmann::json::parse(s->source->StatusJson(), nullptr, false);
+    if (own.is_object())
+      for (const auto& [key, value] : own.items()) js[key] = value;
     sources.push_back(std::move(js));
   }
   j["sources"] = std::move(sources);

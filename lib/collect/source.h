@@ -13,8 +13,6 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "buffer/buffer_store.h"
 #include "chunk/chunk_builder.h"
 #include "outpost/platform/change_watcher.h"
@@ -55,11 +53,12 @@ class Source {
   virtual void Committed() = 0;
   virtual bool HasCheckpointChanges() const = 0;
 
-  // Changes whenever what AppendStatus shows changed.
+  // Changes whenever what StatusJson shows changed.
   virtual uint64_t status_version() const = 0;
-  // Adds the source's own part of the agent status (files, problems, ...) to `js`,
-  // which already holds name, type and the pipeline's fields.
-  virtual void AppendStatus(nlohmann::json& js) const = 0;
+  // The source's own part of the agent status (files, problems, ...) as a JSON object
+  // whose members the pipeline adds to the source's entry (name, type, ...). Text, so
+  // that lib's headers need no JSON library.
+  virtual std::string StatusJson() const = 0;
 };
 
 }  // namespace outpost

@@ -162,14 +162,14 @@ TEST_CASE("a missing journalctl is a problem, retried with a doubling backoff", 
   nlohmann::json js;
   if (!OnLinux()) {
     CHECK(s.Read(false) == Source::ReadOutcome::kIdle);
-    s.AppendStatus(js);
+    js = nlohmann::json::parse(s.StatusJson());
     REQUIRE(js["problems"].size() == 1);
     CHECK(js["problems"][0]["cause"] == "not available");
     CHECK_FALSE(s.Deadline());
     return;
   }
   CHECK(s.Read(false) == Source::ReadOutcome::kIdle);
-  s.AppendStatus(js);
+  js = nlohmann::json::parse(s.StatusJson());
   REQUIRE(js["problems"].size() == 1);
   CHECK(js["problems"][0]["cause"] == "cannot run journalctl");
   CHECK(js["journal"]["starts"] == 0);
@@ -198,7 +198,7 @@ TEST_CASE("a missing journalctl is a problem, retried with a doubling backoff", 
   }
   CHECK(s.builder().records() == 3);
   nlohmann::json after;
-  s.AppendStatus(after);
+  after = nlohmann::json::parse(s.StatusJson());
   // A follow-mode journalctl that exits (this one does after its output) is a problem
   // of its own; the one about starting it is gone.
   for (const auto& p : after["problems"]) CHECK(p["cause"] == "journalctl exited");
