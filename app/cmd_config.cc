@@ -89,6 +89,7 @@ int RunCheck(Cli& cli, const ConfigOptions& opts) {
                         {"diagnostics", DiagnosticsJson(r.diagnostics)}};
     if (errors == 0) {
       j["summary"] = {{"file_sources", r.config.file_sources.size()},
+                      {"journal_sources", r.config.journal_sources.size()},
                       {"output", r.config.output ? r.config.output->endpoint : ""},
                       {"tls_trust", trust},
                       {"state_dir", r.config.agent.state_dir.string()}};

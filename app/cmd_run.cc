@@ -324,7 +324,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
     std::fprintf(stderr, "outpost: %s\n", agent_id.status().message().c_str());
     return kExitRuntime;
   }
-  if (config.file_sources.empty())
+  if (config.file_sources.empty() && config.journal_sources.empty())
     log.Warn("no sources configured ([[source.file]] in " + config.source_file.string() +
              "); nothing to collect");
 
@@ -406,8 +406,10 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
           log.Warn("cannot record that this version is healthy: " + hs.message());
       }
     } else {
-      log.Info("running: " + std::to_string(config.file_sources.size()) + " source(s), buffer " +
-               bo.file.string() + (watcher->native() ? "" : " (polling for changes)"));
+      log.Info(
+          "running: " + std::to_string(config.file_sources.size() + config.journal_sources.size()) +
+          " source(s), buffer " + bo.file.string() +
+          (watcher->native() ? "" : " (polling for changes)"));
       st = pipeline.Run(
           [&plan] { return platform::StopRequested() || plan.kind != RestartPlan::Kind::kNone; });
     }

@@ -162,6 +162,32 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     if (!js["problems"].empty()) attention = true;
     sources.push_back(std::move(js));
   }
+  for (const JournalSourceConfig& jc : config.journal_sources) {
+    nlohmann::json js = {
+        {"name", jc.name}, {"type", "journal"}, {"files", nlohmann::json::array()}};
+    std::string cursor;
+    int64_t updated_at_ms = 0;
+    for (const Checkpoint& cp : *cps)
+      if (cp.source == jc.name && !cp.cursor.empty()) {
+        cursor = cp.cursor;
+        updated_at_ms = cp.updated_at_ms;
+      }
+    js["cursor"] = cursor;
+    js["cursor_updated_at_ms"] = updated_at_ms;
+    const auto it = agent_sources.find(jc.name);
+    const bool known = running && it != agent_sources.end();
+    js["problems"] = it != agent_sources.end() && it->second.contains("problems")
+                         ? it->second["problems"]
+                         : nlohmann::json::array();
+    js["polling"] = false;
+    js["lag_bytes"] = 0;
+    if (known) {
+      js["open_chunk_records"] = it->second.value("open_chunk_records", uint64_t{0});
+      if (it->second.contains("journal")) js["journal"] = it->second["journal"];
+    }
+    if (!js["problems"].empty()) attention = true;
+    sources.push_back(std::move(js));
+  }
   out["sources"] = std::move(sources);
   out["last_error"] = agent.value("last_error", "");
   if (!out["last_error"].get<std::string>().empty()) attention = true;
@@ -228,6 +254,15 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
           std::printf(" (read to %llu, not yet committed)", f["read"].get<unsigned long long>());
         std::printf("\n");
       }
+    }
+    if (js.contains("cursor")) {
+      const std::string cursor = js["cursor"].get<std::string>();
+      std::printf("  cursor %s\n", cursor.empty() ? "(none yet)" : cursor.c_str());
+      if (js.contains("journal") && js["journal"].is_object())
+        std::printf(
+            "  journalctl %s, %llu entries read\n",
+            js["journal"].value("running", false) ? "running" : "not running",
+            static_cast<unsigned long long>(js["journal"].value("entries_read", uint64_t{0})));
     }
     for (const auto& p : js["problems"])
       if (p.is_object()) std::printf("  ! %s\n", p.value("message", "").c_str());

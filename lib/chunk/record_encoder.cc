@@ -68,4 +68,15 @@ void RecordEncoder::AppendLogLine(std::string& out, WallTime time, std::string_v
   out += "}\n";
 }
 
+void RecordEncoder::AppendRecord(std::string& out, WallTime time,
+                                 std::string_view own_fields_json) {
+  out += "{\"@timestamp\":\"";
+  out += Timestamp(time);
+  out += '"';
+  out += prefix_;
+  out += own_fields_json;
+  out += suffix_;
+  out += "}\n";
+}
+
 }  // namespace outpost

@@ -37,6 +37,11 @@ class RecordEncoder {
   void AppendLogLine(std::string& out, WallTime time, std::string_view path_json, uint64_t offset,
                      std::string_view message, bool truncated);
 
+  // Appends one record of another kind (journal entries): the common fields, then
+  // `own_fields_json` (",\"message\":…" pairs, already encoded), then the static
+  // fields, newline included.
+  void AppendRecord(std::string& out, WallTime time, std::string_view own_fields_json);
+
   // Static field keys left out because they would replace a common field.
   const std::vector<std::string>& reserved() const { return reserved_; }
 

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "collect/glob.h"
 #include "collect/text_encoding.h"
 #include "util/json_text.h"
@@ -711,6 +713,27 @@ bool FileSource::HasCheckpointChanges() const {
   for (const auto& f : files_)
     if (f->handle && f->dirty) return true;
   return false;
+}
+
+std::string FileSource::StatusJson() const {
+  const FileSourceStatus st = status();
+  nlohmann::json js;
+  nlohmann::json files = nlohmann::json::array();
+  for (const TailedFileStatus& f : st.files)
+    files.push_back({{"path", f.path},
+                     {"device", f.device},
+                     {"inode", f.inode},
+                     {"size", f.size},
+                     {"read", f.read},
+                     {"committed", f.committed},
+                     {"rotated", f.rotated}});
+  js["files"] = std::move(files);
+  nlohmann::json problems = nlohmann::json::array();
+  for (const FileProblem& p : st.problems)
+    problems.push_back(
+        {{"path", p.path}, {"cause", p.cause}, {"message", p.message}, {"since_ms", p.since_ms}});
+  js["problems"] = std::move(problems);
+  return js.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 FileSourceStatus FileSource::status() const {

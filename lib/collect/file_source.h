@@ -39,6 +39,7 @@
 #include "chunk/chunk_builder.h"
 #include "chunk/record_encoder.h"
 #include "collect/multiline.h"
+#include "collect/source.h"
 #include "config/config.h"
 #include "outpost/platform/change_watcher.h"
 #include "outpost/platform/file_system.h"
@@ -82,55 +83,56 @@ struct FileSourceStatus {
   bool polling = false;
 };
 
-class FileSource {
+class FileSource final : public Source {
  public:
   FileSource(const FileSourceConfig& config, const RecordContext& context,
              const BufferConfig& buffer, const Clock& clock, const Logger& logger);
-  ~FileSource();
+  ~FileSource() override;
 
-  const std::string& name() const { return config_.name; }
-  ChunkBuilder& builder() { return builder_; }
+  const std::string& name() const override { return config_.name; }
+  std::string_view type() const override { return "file"; }
+  ChunkBuilder& builder() override { return builder_; }
 
   // Loads the source's checkpoints, finds rotated files by identity, scans the globs
   // and starts watching. Checkpoint changes are left for the next commit.
-  Status Start(BufferStore& store, platform::ChangeWatcher& watcher);
+  Status Start(BufferStore& store, platform::ChangeWatcher& watcher) override;
   // Records that the source has run (start_at applies only to its very first run).
   // Called once the checkpoints Start set up are committed: were it stored before
   // them, a crash in between would make the next run treat every file with
   // start_at = "end" as new and read it from the beginning.
-  Status MarkStarted(BufferStore& store);
+  Status MarkStarted(BufferStore& store) override;
 
   // Reacts to change notification: marks changed files, rescans when a path that may
   // match appeared or a tracked file moved.
-  void OnEvents(const platform::WatchEvents& events);
+  void OnEvents(const platform::WatchEvents& events) override;
   // Re-expands the globs (new files, renames, deletions).
-  void Rescan();
+  void Rescan() override;
 
-  enum class ReadOutcome { kIdle, kChunkFull };
   // Reads what is available into the open chunk. Stops at kChunkFull (seal, commit,
   // call again) or when every file is at its end (kIdle). `flush_all`: end of
   // input (--once, shutdown): pending multiline records are completed now.
-  ReadOutcome Read(bool flush_all = false);
+  ReadOutcome Read(bool flush_all = false) override;
 
   // Handles the timers: partial lines and multiline records that waited long enough,
   // rotated files to retire. Returns kChunkFull like Read.
-  ReadOutcome Tick();
+  ReadOutcome Tick() override;
   // The earliest moment Tick() has something to do; nullopt when none.
-  std::optional<MonoTime> Deadline() const;
+  std::optional<MonoTime> Deadline() const override;
   // True when the source must be polled (no kernel notification for some path).
-  bool needs_polling() const { return polling_; }
-  Duration poll_interval() const { return config_.poll_interval; }
+  bool needs_polling() const override { return polling_; }
+  Duration poll_interval() const override { return config_.poll_interval; }
 
   // Adds checkpoint upserts/deletes for everything emitted since the last commit.
-  void CollectCheckpoints(CommitBatch& batch);
+  void CollectCheckpoints(CommitBatch& batch) override;
   // The batch from CollectCheckpoints was committed.
-  void Committed();
-  bool HasCheckpointChanges() const;
+  void Committed() override;
+  bool HasCheckpointChanges() const override;
 
   FileSourceStatus status() const;
   // Changes whenever something status() shows changed (bytes read, files tracked or
   // let go, problems), so the agent knows when to rewrite its status.
-  uint64_t status_version() const { return status_version_; }
+  uint64_t status_version() const override { return status_version_; }
+  std::string StatusJson() const override;
 
  private:
   struct Tailed;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "collect/journal_source.h"
 #include "util/units.h"
 
 namespace outpost {
@@ -39,7 +40,7 @@ constexpr auto kShutdownDrain = std::chrono::milliseconds(1500);
 
 struct Pipeline::Stream {
   size_t index = 0;
-  std::unique_ptr<FileSource> source;
+  std::unique_ptr<Source> source;
   std::optional<CommitBatch> stuck;  // a sealed batch whose commit failed; retried as is
   bool started = false;
 };
@@ -80,6 +81,19 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
     auto s = std::make_unique<Stream>();
     s->index = streams_.size();
     s->source = std::make_unique<FileSource>(fc, ctx, config.buffer, clock, logger);
+    streams_.push_back(std::move(s));
+  }
+  for (const JournalSourceConfig& jc : config.journal_sources) {
+    RecordContext ctx;
+    ctx.host = identity.host;
+    ctx.agent_id = identity.agent_id;
+    ctx.stream = jc.name;
+    ctx.source = "journal";
+    ctx.fields = config.agent.fields;
+    for (const auto& [k, v] : jc.fields) ctx.fields[k] = v;
+    auto s = std::make_unique<Stream>();
+    s->index = streams_.size();
+    s->source = std::make_unique<JournalSource>(jc, ctx, config.buffer, clock, logger);
     streams_.push_back(std::move(s));
   }
 }
@@ -219,7 +233,7 @@ void Pipeline::CheckPause() {
   const bool full = used >= cap;
   if (full && !paused_) {
     log_.Warn("buffer.db is full (" + FormatSize(used) + " of " + FormatSize(cap) +
-              "): file sources pause; their data waits in the files");
+              "): file and journal sources pause; their data waits in the files and the journal");
     status_dirty_ = true;
   } else if (!full && paused_) {
     log_.Info("buffer.db has room again (" + FormatSize(used) + " of " + FormatSize(cap) +
@@ -230,13 +244,13 @@ void Pipeline::CheckPause() {
 }
 
 void Pipeline::DrainSource(Stream& s, bool flush_all) {
-  FileSource& src = *s.source;
+  Source& src = *s.source;
   for (int guard = 0; guard < 1 << 20; ++guard) {
     if (s.stuck && !Commit(s, false)) return;
     if (paused_) return;
-    FileSource::ReadOutcome o = src.Read(flush_all);
-    if (o == FileSource::ReadOutcome::kIdle) o = src.Tick();
-    if (o == FileSource::ReadOutcome::kIdle) return;
+    Source::ReadOutcome o = src.Read(flush_all);
+    if (o == Source::ReadOutcome::kIdle) o = src.Tick();
+    if (o == Source::ReadOutcome::kIdle) return;
     if (!Commit(s, /*seal=*/true)) return;
     CheckPause();
   }
@@ -368,29 +382,16 @@ void Pipeline::WriteStatus(bool force) {
   j["last_error"] = last_error_;
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : streams_) {
-    const FileSourceStatus st = s->source->status();
     nlohmann::json js;
-    js["name"] = st.name;
-    js["type"] = "file";
+    js["name"] = s->source->name();
+    js["type"] = s->source->type();
     js["started"] = s->started;
-    js["polling"] = st.polling;
+    js["polling"] = s->source->needs_polling();
     js["stuck"] = s->stuck.has_value();
     js["open_chunk_records"] = s->source->builder().records();
-    nlohmann::json files = nlohmann::json::array();
-    for (const TailedFileStatus& f : st.files)
-      files.push_back({{"path", f.path},
-                       {"device", f.device},
-                       {"inode", f.inode},
-                       {"size", f.size},
-                       {"read", f.read},
-                       {"committed", f.committed},
-                       {"rotated", f.rotated}});
-    js["files"] = std::move(files);
-    nlohmann::json problems = nlohmann::json::array();
-    for (const FileProblem& p : st.problems)
-      problems.push_back(
-          {{"path", p.path}, {"cause", p.cause}, {"message", p.message}, {"since_ms", p.since_ms}});
-    js["problems"] = std::move(problems);
+    const nlohmann::json own = nlohmann::json::parse(s->source->StatusJson(), nullptr, false);
+    if (own.is_object())
+      for (const auto& [key, value] : own.items()) js[key] = value;
     sources.push_back(std::move(js));
   }
   j["sources"] = std::move(sources);

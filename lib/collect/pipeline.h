@@ -25,6 +25,7 @@
 #include "buffer/buffer_store.h"
 #include "collect/file_source.h"
 #include "collect/sealer.h"
+#include "collect/source.h"
 #include "config/config.h"
 #include "outpost/platform/change_watcher.h"
 #include "util/clock.h"

@@ -58,6 +58,20 @@ struct FileSourceConfig {
   Duration poll_interval = std::chrono::seconds(1);
 };
 
+enum class JournalReadFrom { kTail, kHead };
+
+// One [[source.journal]]: the systemd journal, read through `journalctl -o export`.
+struct JournalSourceConfig {
+  std::string name;                      // stream name; default "journal.<index>"
+  std::vector<std::string> units;        // --unit for each
+  int priority = -1;                     // max priority 0..7 (--priority); -1: all
+  std::vector<std::string> identifiers;  // --identifier for each
+  std::string journalctl = "journalctl";
+  JournalReadFrom read_from = JournalReadFrom::kTail;
+  uint64_t max_message_bytes = 64ULL << 10;
+  std::map<std::string, std::string> fields;
+};
+
 enum class OutputType { kNative, kOtlp, kLoki, kElasticsearch, kSplunkHec };
 // kAuto: what the output's endpoints accept everywhere (native: zstd; otlp, loki,
 // elasticsearch, splunk_hec: gzip).
@@ -127,6 +141,7 @@ struct Config {
   AgentConfig agent;
   BufferConfig buffer;
   std::vector<FileSourceConfig> file_sources;
+  std::vector<JournalSourceConfig> journal_sources;
   std::optional<OutputConfig> output;  // none: the agent only buffers
   ChecksConfig checks;
   std::vector<InventoryQueryConfig> inventory;

@@ -3,6 +3,7 @@
 // `config init`, `config schema` and docs/config.md all come from these calls.
 #include "config/config_schema.h"
 
+#include <algorithm>
 #include <regex>
 
 #include <set>
@@ -157,6 +158,63 @@ void ReadFileSource(TableReader& t, int index, FileSourceConfig& f) {
             ReadMultiline(m, mc);
             if (present) f.multiline = mc;
           });
+}
+
+// Journal priorities, 0 (emerg) to 7 (debug), as journalctl --priority names them.
+const std::vector<std::string>& PriorityNames() {
+  static const std::vector<std::string> names = {"emerg",   "alert",  "crit", "err",
+                                                 "warning", "notice", "info", "debug"};
+  return names;
+}
+
+void ReadJournalSource(TableReader& t, int index, JournalSourceConfig& j) {
+  j.name = t.String("name", t.describe() ? "" : "journal." + std::to_string(index),
+                    "Stream name for this source's records. Default: \"journal.<n>\" (n counts "
+                    "from 0 in file order).");
+  if (!t.describe() && !ValidId(j.name))
+    t.context().Error(
+        t.where("name"), t.KeyPath("name"),
+        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
+  j.units = t.StringList("units",
+                         "Only entries of these systemd units (journalctl --unit, e.g. "
+                         "\"sshd.service\"). Empty: every unit.");
+  const std::string priority = t.String(
+      "priority", "",
+      "Only entries of this priority or more urgent (journalctl --priority): a name (emerg, "
+      "alert, crit, err, warning, notice, info, debug) or \"0\" to \"7\", as a string. Empty: "
+      "all.");
+  if (!t.describe() && !priority.empty()) {
+    const auto& names = PriorityNames();
+    const auto it = std::find(names.begin(), names.end(), priority);
+    if (it != names.end())
+      j.priority = static_cast<int>(it - names.begin());
+    else if (priority.size() == 1 && priority[0] >= '0' && priority[0] <= '7')
+      j.priority = priority[0] - '0';
+    else
+      t.context().Error(t.where("priority"), t.KeyPath("priority"),
+                        "'" + t.KeyPath("priority") + "' must be a priority name or \"0\" to " +
+                            "\"7\", found \"" + priority + "\"",
+                        "use one of emerg, alert, crit, err, warning, notice, info, debug");
+  }
+  j.identifiers = t.StringList(
+      "identifiers",
+      "Only entries with these SYSLOG_IDENTIFIER values (journalctl --identifier). Empty: all.");
+  j.journalctl = t.String("journalctl", j.journalctl,
+                          "The journalctl program: a name looked up in PATH, or a path (a "
+                          "relative path is resolved against the config file's directory).");
+  if (!t.describe() && j.journalctl.empty())
+    t.context().Error(t.where("journalctl"), t.KeyPath("journalctl"),
+                      "'" + t.KeyPath("journalctl") + "' may not be empty");
+  if (!t.describe() && j.journalctl.find('/') != std::string::npos)
+    j.journalctl = t.Resolve(j.journalctl).string();
+  j.read_from = static_cast<JournalReadFrom>(
+      t.Enum("read_from", 0, {"tail", "head"},
+             "Where the source's first run starts: \"tail\" (entries from now on) or \"head\" "
+             "(everything the journal holds). A stored cursor always wins."));
+  j.max_message_bytes =
+      t.Size("max_message_bytes", j.max_message_bytes,
+             "Longer MESSAGE values are cut to this size and marked truncated: true.", 256);
+  j.fields = t.StringMap("fields", "Static fields added to this source's records.");
 }
 
 void ReadOutput(TableReader& t, OutputConfig& o) {
@@ -376,6 +434,7 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
   root.Table("buffer", "The local store (buffer.db) and how records become chunks.",
              [&](TableReader& t, bool) { ReadBuffer(t, cfg.buffer); });
   std::vector<toml::source_region> name_at;
+  std::vector<toml::source_region> journal_at;
   root.Table("source", "Log sources.", [&](TableReader& s, bool) {
     s.ArrayOfTables("file", "One file source: a set of files tailed into one stream.",
                     [&](TableReader& t, int index) {
@@ -385,8 +444,29 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
                       name_at.push_back(t.where("name"));
                       cfg.file_sources.push_back(std::move(f));
                     });
+    s.ArrayOfTables("journal",
+                    "One journal source: the systemd journal (Linux), read through journalctl.",
+                    [&](TableReader& t, int index) {
+                      JournalSourceConfig j;
+                      ReadJournalSource(t, index, j);
+                      if (t.describe()) return;
+                      journal_at.push_back(t.where("name"));
+                      cfg.journal_sources.push_back(std::move(j));
+                    });
   });
   ReportDuplicateNames(root, cfg.file_sources, name_at, "source.file", "two file sources");
+  ReportDuplicateNames(root, cfg.journal_sources, journal_at, "source.journal",
+                       "two journal sources");
+  // Checkpoints are kept per stream name: a journal source may not share one with a
+  // file source.
+  if (!root.describe()) {
+    for (size_t i = 0; i < cfg.journal_sources.size(); ++i)
+      for (const FileSourceConfig& f : cfg.file_sources)
+        if (f.name == cfg.journal_sources[i].name)
+          root.context().Error(journal_at[i], "source.journal[" + std::to_string(i) + "].name",
+                               "a file source and a journal source are named \"" + f.name + "\"",
+                               "give each source its own name");
+  }
   root.Table("output", "Where records are sent. Without [output] the agent only buffers.",
              [&](TableReader& t, bool present) {
                OutputConfig o;

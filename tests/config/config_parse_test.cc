@@ -337,4 +337,68 @@ TEST_CASE("hostile input never throws: binary garbage and deep nesting are error
   CHECK_FALSE(Parse("[agent]\nfields = { a = 1 }\n").ok());
 }
 
+TEST_CASE("journal sources are read with their defaults and filters") {
+  auto r = Parse(R"([[source.journal]]
+units = ["sshd.service"]
+priority = "warning"
+identifiers = ["sudo", "su"]
+read_from = "head"
+journalctl = "bin/fake-journalctl"
+fields = { team = "sre" }
+
+[[source.journal]]
+priority = "3"
+)");
+  REQUIRE(r.ok());
+  REQUIRE(r.config.journal_sources.size() == 2);
+  const JournalSourceConfig& j = r.config.journal_sources[0];
+  CHECK(j.name == "journal.0");
+  CHECK(j.units == std::vector<std::string>{"sshd.service"});
+  CHECK(j.priority == 4);
+  CHECK(j.identifiers == std::vector<std::string>{"sudo", "su"});
+  CHECK(j.read_from == JournalReadFrom::kHead);
+  CHECK(j.journalctl == (std::filesystem::path(Opts().base_dir) / "bin/fake-journalctl").string());
+  CHECK(j.fields.at("team") == "sre");
+  CHECK(j.max_message_bytes == (64u << 10));
+  const JournalSourceConfig& k = r.config.journal_sources[1];
+  CHECK(k.name == "journal.1");
+  CHECK(k.priority == 3);
+  CHECK(k.journalctl == "journalctl");
+  CHECK(k.read_from == JournalReadFrom::kTail);
+}
+
+TEST_CASE("journal source errors name file, line and column") {
+  auto r = Parse(R"([[source.file]]
+name = "sys"
+paths = ["/x"]
+
+[[source.journal]]
+name = "sys"
+priority = "loud"
+read_from = "middle"
+unit = ["sshd.service"]
+journalctl = ""
+)");
+  CHECK(Has(r,
+            "t.toml:7:12: error: 'source.journal[0].priority' must be a priority name or \"0\" "
+            "to \"7\", found \"loud\" (use one of emerg, alert, crit, err, warning, notice, "
+            "info, debug)"));
+  CHECK(Has(r,
+            "t.toml:9:1: error: unknown key 'unit' in [[source.journal]] (did you mean "
+            "'units'?)"));
+  CHECK(Has(r, "t.toml:10:14: error: 'source.journal[0].journalctl' may not be empty"));
+  CHECK(Has(r,
+            "t.toml:6:8: error: a file source and a journal source are named \"sys\" (give "
+            "each source its own name)"));
+  bool read_from_error = false;
+  for (const auto& d : r.diagnostics)
+    read_from_error |= d.line == 8 && d.message.find("read_from") != std::string::npos;
+  CHECK(read_from_error);
+
+  auto dup = Parse("[[source.journal]]\nname = \"j\"\n[[source.journal]]\nname = \"j\"\n");
+  CHECK(Has(dup,
+            "t.toml:4:8: error: two journal sources are named \"j\" (give each "
+            "[[source.journal]] its own name)"));
+}
+
 }  // namespace outpost
