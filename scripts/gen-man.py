@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 
 def run_help(binary, words):
@@ -49,10 +50,24 @@ def escape(line):
     return line
 
 
+def wrap(line, width=72):
+    """CLI11 does not wrap: fold a long line, continuing under its description column
+    ("  --flag        Text ...") or else under its own indentation."""
+    if len(line) <= width:
+        return [line]
+    m = re.match(r"^(\s+\S+(?: \S+)*\s{2,})\S", line)
+    indent = len(m.group(1)) if m and len(m.group(1)) < width // 2 else \
+        len(line) - len(line.lstrip())
+    return textwrap.wrap(line, width=width, subsequent_indent=" " * indent,
+                         break_long_words=False, break_on_hyphens=False,
+                         drop_whitespace=True) or [line]
+
+
 def block(text):
     out = [".PP", ".nf"]
     for line in text.rstrip("\n").split("\n"):
-        out.append(escape(line) if line.strip() else "")
+        for part in wrap(line):
+            out.append(escape(part) if part.strip() else "")
     out.append(".fi")
     return out
 

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <catch.hpp>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "outpost/platform/service_notify.h"
 #include "test_files.h"
@@ -128,8 +130,9 @@ TEST_CASE("a notify socket nobody listens on is an error, not a crash") {
 }
 
 TEST_CASE("a NOTIFY_SOCKET that is no address disables notification with a reason") {
-  for (const std::string bad :
-       {"relative/path", "@", "vsock:2:1234", "/" + std::string(200, 'x')}) {
+  const std::vector<std::string> bads = {"relative/path", "@", "vsock:2:1234",
+                                         "/" + std::string(200, 'x')};
+  for (const std::string& bad : bads) {
     const ServiceNotifier n(Env(bad));
     INFO(bad);
     CHECK_FALSE(n.enabled());
