@@ -132,7 +132,8 @@ if ((make_rpm)); then
   stage "$r/stage" /usr/lib/systemd/system
   install -m 0644 "$inst/linux/copyright" "$r/stage/copyright"
   mkdir -p "$r/top"
-  sed -e "s/@VERSION@/$pkg_version/" "$inst/linux/rpm/outpost.spec.in" >"$r/outpost.spec"
+  sed -e "s/@VERSION@/$pkg_version/g" -e "s/@DATE@/$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%a %b %d %Y')/" \
+    "$inst/linux/rpm/outpost.spec.in" >"$r/outpost.spec"
   rpmbuild -bb --quiet --target "$rpm_arch" \
     --define "_topdir $r/top" --define "_rpmdir $out" --define "outpost_stage $r/stage" \
     --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" \
