@@ -191,6 +191,23 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(self.run_outpost("service").returncode, 2)
         self.assertEqual(self.calls(), [])
 
+    def test_shipped_units_pass_systemd_analyze_verify(self):
+        tool = shutil.which("systemd-analyze")
+        if tool is None:
+            self.skipTest("systemd-analyze is not installed")
+        # Verify checks that ExecStart's program exists: point it at this binary.
+        units = []
+        for name in ("outpost.service", "outpost-once.service", "outpost-once.timer"):
+            with open(os.path.join(ARGS.source_dir, "installer/linux", name)) as f:
+                text = f.read().replace("=/usr/bin/outpost ", "=%s " % ARGS.binary)
+            units.append(os.path.join(self.dir, name))
+            with open(units[-1], "w") as f:
+                f.write(text)
+        p = subprocess.run([tool, "verify", "--man=no", *units], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout.decode())
+        self.assertEqual(p.stdout.decode().strip(), "")
+
     def test_help_documents_exit_status(self):
         r = self.run_outpost("service", "install", "--help")
         self.assertEqual(r.returncode, 0, r.text)
