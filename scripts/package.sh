@@ -17,12 +17,13 @@
 # and maintainer scripts that create /var/lib/outpost (0700), enable and start
 # outpost.service where systemd runs, keep config and buffer across upgrades, and remove
 # /etc/outpost and /var/lib/outpost only on purge (deb). They honour DPKG_ROOT.
-# Needs: dpkg-deb, fakeroot-free (dpkg-deb --root-owner-group), rpmbuild (apt: rpm),
-# gzip, python3. Exit 0 with the package paths printed, 2 on a usage error, 1 on failure.
+# OUTPOST_PACKAGE_MAINTAINER ("Name <address>") names the maintainer. Needs: dpkg-deb
+# (no fakeroot: --root-owner-group), rpmbuild (apt: rpm), gzip, python3.
+# Exit 0 with the package paths printed, 2 on a usage error, 1 on failure.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "package.sh: $*" >&2; exit 2; }
 fail() { echo "package.sh: $*" >&2; exit 1; }
 
@@ -66,6 +67,10 @@ case "$(uname -m)" in
   *) deb_arch=$(uname -m) rpm_arch=$(uname -m) ;;
 esac
 
+# Who the packages name as maintainer (deb Maintainer, rpm Packager and changelog).
+maintainer=${OUTPOST_PACKAGE_MAINTAINER:-outpost maintainers <outpost-maintainers@example.com>}
+[[ "$maintainer" =~ ^[^\|]+\ \<[^\|\ ]+@[^\|\ ]+\>$ ]] || die "OUTPOST_PACKAGE_MAINTAINER must read 'Name <address>'"
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/outpost-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 inst="$root/installer"
@@ -97,7 +102,7 @@ debian_changelog() {
   date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
   printf 'outpost (%s) unstable; urgency=medium\n\n' "$pkg_version"
   printf '  * Release %s. The full history is in CHANGELOG.md of the source.\n\n' "$version"
-  printf ' -- outpost maintainers <outpost@localhost>  %s\n' "$date"
+  printf ' -- %s  %s\n' "$maintainer" "$date"
 }
 
 if ((make_deb)); then
@@ -116,6 +121,7 @@ if ((make_deb)); then
   chmod 0644 "$d/DEBIAN/conffiles"
   size=$(du -k -s --exclude=DEBIAN "$d" | cut -f1)
   sed -e "s/@VERSION@/$pkg_version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size/" \
+    -e "s|@MAINTAINER@|$maintainer|" \
     "$inst/linux/deb/control.in" >"$d/DEBIAN/control"
   (cd "$d" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
     xargs -0 md5sum >DEBIAN/md5sums)
@@ -132,7 +138,7 @@ if ((make_rpm)); then
   stage "$r/stage" /usr/lib/systemd/system
   install -m 0644 "$inst/linux/copyright" "$r/stage/copyright"
   mkdir -p "$r/top"
-  sed -e "s/@VERSION@/$pkg_version/g" -e "s/@DATE@/$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%a %b %d %Y')/" \
+  sed -e "s/@VERSION@/$pkg_version/g" -e "s|@MAINTAINER@|$maintainer|g" -e "s/@DATE@/$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%a %b %d %Y')/" \
     "$inst/linux/rpm/outpost.spec.in" >"$r/outpost.spec"
   rpmbuild -bb --quiet --target "$rpm_arch" \
     --define "_topdir $r/top" --define "_rpmdir $out" --define "outpost_stage $r/stage" \
