@@ -109,6 +109,7 @@ void AddFlushCommand(CLI::App& app, Cli& cli, Action& action);
 void AddQueryCommands(CLI::App& app, Cli& cli, Action& action);  // query, tables
 void AddCheckCommand(CLI::App& app, Cli& cli, Action& action);
 void AddUpdateCommand(CLI::App& app, Cli& cli, Action& action);
+void AddServiceCommand(CLI::App& app, Cli& cli, Action& action);
 // The updater for this config (cmd_update.cc; also `outpost run`'s periodic checks).
 // `from_dir` and `binary` may be empty (update.url; this binary). Null with `error` set
 // when the running binary cannot be found.

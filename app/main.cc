@@ -55,6 +55,7 @@ int Run(int argc, char** argv) {
   AddQueryCommands(app, cli, action);
   AddCheckCommand(app, cli, action);
   AddUpdateCommand(app, cli, action);
+  AddServiceCommand(app, cli, action);
 
   try {
     app.parse(argc, argv);
