@@ -26,6 +26,7 @@
 #include "outpost/platform/change_watcher.h"
 #include "outpost/platform/executable.h"
 #include "outpost/platform/process_lock.h"
+#include "outpost/platform/service_notify.h"
 #include "outpost/platform/signals.h"
 #include "outpost/platform/system.h"
 #include "outpost/platform/table.h"
@@ -108,7 +109,8 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
 
 // What `outpost run` does after it stopped for a self-update.
 struct RestartPlan {
-  enum class Kind { kNone, kNewBinary, kPreviousBinary };
+  // kReload: SIGHUP with a config that loads (the same binary starts again with it).
+  enum class Kind { kNone, kNewBinary, kPreviousBinary, kReload };
   std::atomic<Kind> kind{Kind::kNone};
   std::string version;  // the new binary's (kNewBinary)
 };
@@ -254,6 +256,54 @@ class UpdateLoop {
   bool stop_ = false;
 };
 
+// systemd's watchdog (WatchdogSec=): every half interval it wakes the agent's loop and
+// pings only when the loop turned since the last time, so a stuck loop stops the pings
+// and systemd restarts the service. An idle loop costs one turn per half interval.
+class WatchdogPinger {
+ public:
+  WatchdogPinger(const platform::ServiceNotifier& notifier, const Pipeline& pipeline,
+                 platform::ChangeWatcher& watcher, const Logger& logger)
+      : notifier_(notifier), pipeline_(pipeline), watcher_(watcher), log_(logger, "agent") {}
+  ~WatchdogPinger() { Stop(); }
+
+  void Start() {
+    const std::optional<std::chrono::microseconds> period = notifier_.watchdog_ping_period();
+    if (!period) return;
+    thread_ = std::thread([this, period = *period] {
+      uint64_t seen = pipeline_.loops();
+      std::unique_lock<std::mutex> lock(mu_);
+      for (;;) {
+        if (cv_.wait_for(lock, period, [this] { return stop_; })) return;
+        const uint64_t now = pipeline_.loops();
+        std::string error;
+        if (now != seen && !notifier_.Watchdog(&error))
+          log_.Warn("cannot ping the service manager's watchdog: " + error);
+        seen = now;
+        watcher_.Wake();  // the loop turns before the next look
+      }
+    });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  const platform::ServiceNotifier& notifier_;
+  const Pipeline& pipeline_;
+  platform::ChangeWatcher& watcher_;
+  ComponentLogger log_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
 // The agent itself. Returns the exit code; `plan` says whether to restart (a self-update)
 // and `config` and `binary` are what the restart needs.
 int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& loaded,
@@ -292,6 +342,8 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
   bool confirm_health = false;
   if (!updater) {
     log.Warn("self-update is off: " + update_error);
+    std::string self_error;  // still needed to start again after a SIGHUP
+    if (!platform::SelfExecutablePath(binary, &self_error)) binary.clear();
   } else {
     binary = updater->binary();
     Result<update::Journal> jn = updater->LoadJournal();
@@ -406,12 +458,40 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
           log.Warn("cannot record that this version is healthy: " + hs.message());
       }
     } else {
-      log.Info(
-          "running: " + std::to_string(config.file_sources.size() + config.journal_sources.size()) +
-          " source(s), buffer " + bo.file.string() +
-          (watcher->native() ? "" : " (polling for changes)"));
-      st = pipeline.Run(
-          [&plan] { return platform::StopRequested() || plan.kind != RestartPlan::Kind::kNone; });
+      const std::string running =
+          std::to_string(config.file_sources.size() + config.journal_sources.size()) +
+          " source(s), buffer " + bo.file.string();
+      log.Info("running: " + running + (watcher->native() ? "" : " (polling for changes)"));
+      // A systemd Type=notify service: ready now, watchdog pings while the loop turns.
+      const platform::ServiceNotifier notifier = platform::ServiceNotifier::FromEnvironment();
+      if (!notifier.problem().empty()) log.Warn("service manager: " + notifier.problem());
+      std::string notify_error;
+      if (!notifier.Ready("running: " + running, &notify_error))
+        log.Warn("cannot tell the service manager that the agent is ready: " + notify_error);
+      WatchdogPinger pinger(notifier, pipeline, *watcher, cli.logger());
+      pinger.Start();
+      // SIGHUP reloads: a config that loads makes the agent stop as for SIGTERM and start
+      // again with it (the same process, execv); one with errors is logged and the
+      // running config stays.
+      if (platform::CanReplaceProcess()) platform::InstallReloadHandler();
+      auto should_stop = [&] {
+        if (platform::StopRequested() || plan.kind != RestartPlan::Kind::kNone) return true;
+        if (!platform::TakeReloadRequest()) return false;
+        ConfigParseResult next;
+        if (!cli.LoadConfig(next)) {
+          log.Error("SIGHUP: " + cli.ConfigPath().string() +
+                    " has errors (above); the running config stays");
+          return false;
+        }
+        RestartPlan::Kind none = RestartPlan::Kind::kNone;
+        if (!plan.kind.compare_exchange_strong(none, RestartPlan::Kind::kReload)) return true;
+        log.Info("SIGHUP: " + cli.ConfigPath().string() + " loads; restarting with it");
+        (void)notifier.Reloading("reloading " + cli.ConfigPath().string());
+        return true;
+      };
+      st = pipeline.Run(should_stop);
+      pinger.Stop();
+      if (plan.kind == RestartPlan::Kind::kNone) (void)notifier.Stopping("stopping");
     }
   }
   if (updates) updates->Stop();
@@ -464,7 +544,9 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
   } else {
     log.Info("stopped: " + std::to_string(pipeline.records_committed()) +
              " records committed in this run" +
-             (plan.kind != RestartPlan::Kind::kNone ? "; restarting for the self-update" : ""));
+             (plan.kind == RestartPlan::Kind::kReload ? "; restarting with the new config"
+              : plan.kind != RestartPlan::Kind::kNone ? "; restarting for the self-update"
+                                                      : ""));
   }
   return kExitOk;
 }
@@ -477,7 +559,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
 int Restart(Cli& cli, const RestartPlan& plan, const Config& config,
             const std::filesystem::path& binary) {
   std::string error;
-  if (plan.kind == RestartPlan::Kind::kPreviousBinary) {
+  if (plan.kind == RestartPlan::Kind::kPreviousBinary || plan.kind == RestartPlan::Kind::kReload) {
     platform::ExecProgram(binary, cli.args(), &error);
     std::fprintf(stderr, "outpost: %s\n", error.c_str());
     return kExitRuntime;

@@ -321,6 +321,7 @@ std::optional<MonoTime> Pipeline::NextDeadline() const {
 
 Status Pipeline::Run(const std::function<bool()>& should_stop) {
   while (!should_stop()) {
+    loops_.fetch_add(1, std::memory_order_relaxed);
     Step();
     if (should_stop()) break;
     std::chrono::milliseconds timeout(-1);

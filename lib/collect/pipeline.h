@@ -15,6 +15,7 @@
 // to buffer.db's state as JSON under kStatusKey, which `outpost status` reads.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -74,6 +75,9 @@ class Pipeline {
   // Records read and chunks committed since Start (for --once summaries and tests).
   uint64_t records_committed() const { return records_committed_; }
   uint64_t chunks_committed() const { return chunks_committed_; }
+  // Turns of Run's loop so far (any thread): a watchdog that wakes the loop and sees this
+  // move knows the loop is not stuck.
+  uint64_t loops() const { return loops_.load(std::memory_order_relaxed); }
 
  private:
   struct Stream;
@@ -107,6 +111,7 @@ class Pipeline {
   std::string last_error_;
   uint64_t records_committed_ = 0;
   uint64_t chunks_committed_ = 0;
+  std::atomic<uint64_t> loops_{0};
   int64_t started_at_ms_ = 0;
 };
 

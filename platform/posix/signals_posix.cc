@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM on POSIX: the handler records the request in lock-free atomics
+// SIGINT and SIGTERM (stop) and SIGHUP (reload) on POSIX: the handler records the request in lock-free atomics
 // and wakes the agent's ChangeWatcher (Wake is async-signal-safe); everything else
 // happens on the agent's own thread. SIGPIPE is ignored so that a peer closing a
 // socket or pipe is an error return, not the death of the agent.
@@ -15,6 +15,7 @@ namespace outpost::platform {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
 std::atomic<int> g_stop_signal{0};
 std::atomic<ChangeWatcher*> g_watcher{nullptr};
 // Handlers currently running, so that RemoveStopHandlers can wait for one that has
@@ -37,6 +38,15 @@ extern "C" void OnStopSignal(int sig) {
   errno = saved_errno;
 }
 
+extern "C" void OnReloadSignal(int) {
+  const int saved_errno = errno;
+  g_handlers_running.fetch_add(1);
+  g_reload_requested.store(true);
+  if (ChangeWatcher* watcher = g_watcher.load()) watcher->Wake();
+  g_handlers_running.fetch_sub(1);
+  errno = saved_errno;
+}
+
 void SetDisposition(int sig, void (*handler)(int)) {
   struct sigaction sa {};
   sa.sa_handler = handler;
@@ -44,6 +54,7 @@ void SetDisposition(int sig, void (*handler)(int)) {
   // One stop handler at a time: a second signal waits until the first returns.
   sigaddset(&sa.sa_mask, SIGINT);
   sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGHUP);
   sa.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR and is retried
   sigaction(sig, &sa, nullptr);
 }
@@ -59,9 +70,15 @@ void InstallStopHandlers(ChangeWatcher* watcher) {
   SetDisposition(SIGTERM, OnStopSignal);
 }
 
+void InstallReloadHandler() {
+  g_reload_requested.store(false);
+  SetDisposition(SIGHUP, OnReloadSignal);
+}
+
 void RemoveStopHandlers() {
   SetDisposition(SIGINT, SIG_DFL);
   SetDisposition(SIGTERM, SIG_DFL);
+  SetDisposition(SIGHUP, SIG_DFL);
   // SIGPIPE stays ignored: sockets and pipes may still be written during shutdown.
   g_watcher.store(nullptr);
   // A handler on another thread may still hold the old pointer; it runs for
@@ -72,5 +89,7 @@ void RemoveStopHandlers() {
 bool StopRequested() { return g_stop_requested.load(); }
 
 int StopSignal() { return g_stop_signal.load(); }
+
+bool TakeReloadRequest() { return g_reload_requested.exchange(false); }
 
 }  // namespace outpost::platform

@@ -66,4 +66,7 @@ bool StopRequested() { return g_stop_requested.load(); }
 // Windows has no signal numbers for these requests.
 int StopSignal() { return 0; }
 
+void InstallReloadHandler() {}  // Windows has no SIGHUP; the service brings its own reload
+bool TakeReloadRequest() { return false; }
+
 }  // namespace outpost::platform

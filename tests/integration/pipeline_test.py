@@ -890,6 +890,84 @@ class LiveAgentTest(PipelineTestCase):
         self.assertLess(elapsed, 2.0, "SIGTERM to exit took %.2f s" % elapsed)
         self.assertEqual(self.messages(), lines)
 
+    @posix_only("SIGHUP")
+    def test_sighup_with_a_good_config_restarts_with_it_and_loses_nothing(self):
+        self.write_config([self.source("a.log")], buffer={"chunk_max_age": "1h"})
+        self.append("a.log", "")
+        agent = self.start_agent()
+        a_lines = self.lines("a", 0, 20)
+        self.append_lines("a.log", a_lines)
+        self.wait_for("a.log read", lambda: (self.status()[0]["sources"][0].get(
+            "open_chunk_records") == 20, None), agent=agent)
+        # A second source, then SIGHUP: the open chunk is committed, the same process
+        # starts again with both sources.
+        self.write_config([self.source("a.log"), self.source("b.log", name="b")],
+                          buffer={"chunk_max_age": "100ms"})
+        b_lines = self.lines("b", 0, 10)
+        self.append_lines("b.log", b_lines)
+        agent.proc.send_signal(signal.SIGHUP)
+        self.wait_for("both sources' lines", lambda: (sorted(self.messages()) ==
+                                                     sorted(a_lines + b_lines), None),
+                      agent=agent)
+        self.assertTrue(agent.alive(), "the agent is the same process after the reload")
+        self.assertEqual(self.status()[0]["agent"]["pid"], agent.pid)
+        rc, _ = agent.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, agent.log())
+        self.assertIn("loads; restarting with it", agent.log())
+        self.assertEqual(len(self.messages()), 30, "nothing doubled")
+
+    @posix_only("the systemd notify protocol")
+    def test_run_speaks_the_notify_protocol_ready_watchdog_reloading_stopping(self):
+        import socket
+        sock_path = self.path("notify.sock")
+        sk = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sk.bind(sock_path)
+        self.addCleanup(sk.close)
+        sk.settimeout(20)
+        self.write_config([self.source("a.log")])
+        self.append("a.log", "")
+        old_env = self.env
+        self.env = lambda: dict(old_env(), NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="400000")
+        agent = self.start_agent()
+        self.env = old_env
+        got = []
+
+        def until(word):
+            while not any(word in m for m in got):
+                got.append(sk.recv(4096).decode())
+        until("READY=1")
+        self.assertIn("STATUS=running: 1 source(s)", got[0])
+        until("WATCHDOG=1")
+        while sum("WATCHDOG=1" in m for m in got) < 3:  # pinged again and again (200 ms)
+            got.append(sk.recv(4096).decode())
+        agent.proc.send_signal(signal.SIGHUP)  # the same config: reloads
+        until("RELOADING=1")
+        self.assertTrue(any("MONOTONIC_USEC=" in m for m in got if "RELOADING=1" in m))
+        got.clear()
+        until("READY=1")  # ready again after the restart
+        agent.stop(signal.SIGTERM)
+        until("STOPPING=1")
+
+    @posix_only("SIGHUP")
+    def test_sighup_with_a_broken_config_keeps_the_running_one(self):
+        self.write_config([self.source("a.log")])
+        self.append("a.log", "")
+        agent = self.start_agent()
+        with open(self.config_path, "a") as f:
+            f.write("\n[buffer\nbroken = \n")
+        agent.proc.send_signal(signal.SIGHUP)
+        self.wait_for("the rejection in the log", lambda: (
+            "has errors (above); the running config stays" in agent.log(), None), agent=agent)
+        log = agent.log()
+        self.write_config([self.source("a.log")])  # for `buffer export` below; no SIGHUP
+        lines = self.lines("after", 0, 5)
+        self.append_lines("a.log", lines)
+        self.wait_for("lines read with the old config", lambda: (self.messages() == lines, None),
+                      agent=agent)
+        self.assertIn(os.path.basename(self.config_path) + ":12:", log, "file:line")
+        rc, _ = agent.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, log)
+
     @posix_only("signals and file locks")
     def test_second_agent_on_the_same_state_dir_is_refused(self):
         self.append_lines("app.log", ["x"])

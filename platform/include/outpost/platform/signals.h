@@ -18,4 +18,12 @@ bool StopRequested();
 // The signal number that asked (POSIX), or 0.
 int StopSignal();
 
+// SIGHUP (POSIX; nothing on Windows, which has no such signal): after
+// InstallReloadHandler a SIGHUP sets a flag and wakes the watcher given to
+// InstallStopHandlers (call that first) instead of ending the process;
+// RemoveStopHandlers puts the default back. TakeReloadRequest returns the flag and
+// clears it.
+void InstallReloadHandler();
+bool TakeReloadRequest();
+
 }  // namespace outpost::platform
