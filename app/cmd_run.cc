@@ -567,8 +567,10 @@ int Restart(Cli& cli, const RestartPlan& plan, const Config& config,
   const bool service_manager =
       std::getenv("INVOCATION_ID") != nullptr || std::getenv("NOTIFY_SOCKET") != nullptr;
   platform::StartWatch watch;
-  if (const char* ms = std::getenv("OUTPOST_TEST_START_WATCH_MS"))  // tests: a short wait
-    watch.timeout = std::chrono::milliseconds(std::strtoll(ms, nullptr, 10));
+  if (const char* ms = std::getenv("OUTPOST_TEST_START_WATCH_MS")) {  // tests: a short wait
+    const long long v = std::strtoll(ms, nullptr, 10);
+    if (v > 0) watch.timeout = std::chrono::milliseconds(v);
+  }
   const std::string version = plan.version;
   auto roll_back = [&cli, &config, &binary, version](const std::string& why) {
     std::string err;
@@ -624,7 +626,10 @@ void AddRunCommand(CLI::App& app, Cli& cli, Action& action) {
   cmd->add_flag("--json", opts->json,
                 "Print the summary at exit as JSON (records, chunks, buffer).");
   cmd->footer(
-      "Only one agent runs per state directory (a lock file, agent.lock, says who).\n\n"
+      "Only one agent runs per state directory (a lock file, agent.lock, says who). SIGHUP "
+      "reloads the config: with errors they are logged and the running config stays; else "
+      "the agent commits what it read and starts again with it (same pid). Under systemd it "
+      "speaks the notify protocol (READY, WATCHDOG, RELOADING, STOPPING; docs/service.md).\n\n"
       "EXAMPLES\n"
       "  outpost run\n"
       "  outpost --config ./outpost.toml --state-dir /tmp/op run --once\n\n"
