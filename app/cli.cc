@@ -7,6 +7,7 @@
 
 #include "outpost/platform/paths.h"
 #include "outpost/platform/system.h"
+#include "util/log_file.h"
 
 namespace outpost::app {
 
@@ -43,6 +44,12 @@ bool Cli::SetUpLogging() {
   sink_ = std::make_unique<StreamLogSink>(stderr, format, tty_err && !options_.no_color);
   logger_ = std::make_unique<Logger>(sink_.get(), &clock_, level);
   return true;
+}
+
+void Cli::AddLogFile(std::unique_ptr<LogSink> file) {
+  file_sink_ = std::move(file);
+  tee_sink_ = std::make_unique<TeeLogSink>(sink_.get(), file_sink_.get());
+  logger_->set_sink(tee_sink_.get());
 }
 
 std::filesystem::path Cli::ConfigPath() const {

@@ -61,6 +61,9 @@ class Cli {
 
   bool color_stdout() const { return color_stdout_; }
 
+  // Also writes the log to `file` (outpost run's own log file), from now on.
+  void AddLogFile(std::unique_ptr<LogSink> file);
+
   // The command line after the program name, as given (a restart after a self-update
   // starts the new binary with it).
   const std::vector<std::string>& args() const { return args_; }
@@ -71,6 +74,8 @@ class Cli {
   std::vector<std::string> args_;
   SystemClock clock_;
   std::unique_ptr<StreamLogSink> sink_;
+  std::unique_ptr<LogSink> file_sink_;
+  std::unique_ptr<LogSink> tee_sink_;
   std::unique_ptr<Logger> logger_;
   bool color_stdout_ = false;
 };

@@ -33,6 +33,7 @@
 #include "query/query_engine.h"
 #include "shipping.h"
 #include "util/build_info.h"
+#include "util/log_file.h"
 
 namespace outpost::app {
 namespace {
@@ -333,6 +334,20 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
     return kExitRuntime;
   }
   platform::RaiseOpenFileLimit();
+  // Before any thread starts: Linux applies priorities per thread, and threads inherit.
+  if (config.agent.nice != 0 || config.agent.io_priority != AgentConfig::IoPriority::kNormal) {
+    std::string priority_error;
+    if (!platform::SetProcessPriority(config.agent.nice, static_cast<int>(config.agent.io_priority),
+                                      &priority_error))
+      log.Warn("agent.nice / agent.io_priority: " + priority_error);
+  }
+  // A service or cron has no one reading stderr: the log goes to a rotating file too.
+  if (!config.agent.log_file.empty() && !platform::IsTerminal(platform::StdStream::kStderr)) {
+    std::filesystem::path file(config.agent.log_file);
+    if (file.is_relative()) file = config.agent.state_dir / file;
+    cli.AddLogFile(std::make_unique<RotatingFileLogSink>(
+        file, config.agent.log_max_bytes, config.agent.log_keep, config.agent.log_format));
+  }
 
   // First thing after the lock: a new binary that keeps starting without becoming
   // healthy is rolled back here, before any of its other code runs again.

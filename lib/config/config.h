@@ -25,6 +25,13 @@ struct AgentConfig {
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kText;
   std::map<std::string, std::string> fields;  // added to every record
+  // `outpost run`'s own log file when stderr is not a terminal; relative to state_dir;
+  // empty: none. Rotated at log_max_bytes, log_keep old files kept.
+  std::string log_file = "agent.log";
+  uint64_t log_max_bytes = 10ULL << 20;
+  int log_keep = 3;
+  int nice = 0;  // CPU priority (POSIX nice -20..19)
+  enum class IoPriority { kNormal, kLow, kIdle } io_priority = IoPriority::kNormal;
 };
 
 enum class Durability { kCrash, kPower };

@@ -65,6 +65,21 @@ void ReadAgent(TableReader& t, AgentConfig& a, const ConfigParseOptions& opts) {
       "log_format", 0, {"text", "json"},
       "Agent log format: text lines, or one JSON object per line. --log-format overrides it."));
   a.fields = t.StringMap("fields", "Static fields added to every record, e.g. { env = \"prod\" }.");
+  a.log_file = t.String("log_file", a.log_file,
+                        "outpost run's own log, also written to this file (relative to "
+                        "state_dir) when stderr is not a terminal. Empty: no file.");
+  a.log_max_bytes =
+      t.Size("log_max_bytes", a.log_max_bytes,
+             "The log file is rotated (<file>.1, .2, ...) when it would pass this.", 64 << 10);
+  a.log_keep = static_cast<int>(
+      t.Int("log_keep", a.log_keep, 1, 20, "Rotated log files kept (the oldest is deleted)."));
+  a.nice = static_cast<int>(t.Int("nice", a.nice, -20, 19,
+                                  "CPU scheduling priority of outpost run (POSIX nice: 19 is the "
+                                  "lowest; Windows: above 0 is below-normal priority)."));
+  a.io_priority = static_cast<AgentConfig::IoPriority>(
+      t.Enum("io_priority", 0, {"normal", "low", "idle"},
+             "Disk I/O priority of outpost run (Linux ionice: low = best-effort 7, idle = only "
+             "when the disk is otherwise idle)."));
 }
 
 void ReadBuffer(TableReader& t, BufferConfig& b) {

@@ -67,6 +67,8 @@ class Logger {
   }
   void Log(LogLevel level, std::string_view component, std::string_view message) const;
   void set_min_level(LogLevel level) { min_level_ = level; }
+  // Changes where records go (before other threads log).
+  void set_sink(LogSink* sink) { sink_ = sink; }
   LogLevel min_level() const { return min_level_; }
 
  private:

@@ -1,9 +1,14 @@
 // POSIX host name and terminal detection (Linux and macOS).
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include "outpost/platform/system.h"
 
@@ -37,5 +42,32 @@ unsigned long RaiseOpenFileLimit() {
 }
 
 long ProcessId() { return static_cast<long>(getpid()); }
+
+bool SetProcessPriority(int nice, int io, std::string* error) {
+  bool ok = true;
+  std::string why;
+  if (nice != 0 && ::setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    why = std::string("cannot set nice ") + std::to_string(nice) + ": " + std::strerror(errno);
+    ok = false;
+  }
+  if (io != 0) {
+#ifdef __linux__
+    // ioprio_set(2) has no glibc wrapper: class in the top bits, level below.
+    constexpr int kClassShift = 13, kBestEffort = 2, kIdle = 3, kWhoProcess = 1;
+    const int value = io == 2 ? (kIdle << kClassShift) : ((kBestEffort << kClassShift) | 7);
+    if (::syscall(SYS_ioprio_set, kWhoProcess, 0, value) != 0) {
+      if (!why.empty()) why += "; ";
+      why += std::string("cannot set the I/O priority: ") + std::strerror(errno);
+      ok = false;
+    }
+#else
+    if (!why.empty()) why += "; ";
+    why += "an I/O priority is not available on this OS";
+    ok = false;
+#endif
+  }
+  if (!ok && error) *error = why;
+  return ok;
+}
 
 }  // namespace outpost::platform

@@ -76,4 +76,19 @@ unsigned long RaiseOpenFileLimit() { return 0; }
 
 long ProcessId() { return static_cast<long>(GetCurrentProcessId()); }
 
+bool SetProcessPriority(int nice, int io, std::string* error) {
+  if (nice != 0 && !SetPriorityClass(GetCurrentProcess(), nice > 0 ? BELOW_NORMAL_PRIORITY_CLASS
+                                                                   : ABOVE_NORMAL_PRIORITY_CLASS)) {
+    if (error)
+      *error =
+          "cannot set the process priority class (error " + std::to_string(GetLastError()) + ")";
+    return false;
+  }
+  if (io != 0) {
+    if (error) *error = "an I/O priority is not available on Windows yet";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace outpost::platform

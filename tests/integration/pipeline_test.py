@@ -889,6 +889,31 @@ class LiveAgentTest(PipelineTestCase):
         self.assertEqual(rc, 0, agent.log())
         self.assertLess(elapsed, 2.0, "SIGTERM to exit took %.2f s" % elapsed)
         self.assertEqual(self.messages(), lines)
+        # stderr is a file here, not a terminal: the log went to state/agent.log too.
+        with open(os.path.join(self.state, "agent.log"), encoding="utf-8") as f:
+            own_log = f.read()
+        self.assertIn("agent: running: 1 source(s)", own_log)
+        self.assertIn("agent: stopped: 50 records committed", own_log)
+
+    @posix_only("nice and ionice")
+    def test_agent_nice_and_io_priority_apply_to_every_thread(self):
+        if not os.path.exists("/proc/self/task"):
+            self.skipTest("needs /proc")
+        self.write_config([self.source("a.log")], agent={"nice": 7, "io_priority": "idle"})
+        self.append("a.log", "")
+        agent = self.start_agent()
+        tasks = os.listdir("/proc/%d/task" % agent.pid)
+        self.assertGreater(len(tasks), 1, "the agent runs threads")
+        for tid in tasks:
+            with open("/proc/%d/task/%s/stat" % (agent.pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            self.assertEqual(int(fields[16]), 7, "nice of thread %s" % tid)  # field 19
+        if shutil.which("ionice"):
+            out = subprocess.run(["ionice", "-p", str(agent.pid)], stdout=subprocess.PIPE,
+                                 text=True).stdout
+            self.assertIn("idle", out)
+        rc, _ = agent.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, agent.log())
 
     @posix_only("SIGHUP")
     def test_sighup_with_a_good_config_restarts_with_it_and_loses_nothing(self):

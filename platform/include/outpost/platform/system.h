@@ -28,4 +28,11 @@ unsigned long RaiseOpenFileLimit();
 // This process's id.
 long ProcessId();
 
+// Lowers (or raises, with privileges) this process's CPU and disk priority: `nice` as
+// POSIX nice (-20..19), `io` 0 normal, 1 low (Linux: best-effort class, level 7), 2 idle.
+// Call it before starting threads (Linux applies both per thread; new threads inherit
+// them). Windows: nice > 0 is BELOW_NORMAL_PRIORITY_CLASS, < 0 ABOVE_NORMAL, io > 0
+// background I/O is not set. False with `error` when the OS refused.
+bool SetProcessPriority(int nice, int io, std::string* error);
+
 }  // namespace outpost::platform
