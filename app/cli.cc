@@ -52,6 +52,12 @@ void Cli::AddLogFile(std::unique_ptr<LogSink> file) {
   logger_->set_sink(tee_sink_.get());
 }
 
+void Cli::CloseLogFile() {
+  logger_->set_sink(sink_.get());
+  tee_sink_.reset();
+  file_sink_.reset();
+}
+
 std::filesystem::path Cli::ConfigPath() const {
   if (!options_.config_path.empty()) return options_.config_path;
   return platform::GetDefaultPaths().config_file;

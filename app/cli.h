@@ -61,8 +61,10 @@ class Cli {
 
   bool color_stdout() const { return color_stdout_; }
 
-  // Also writes the log to `file` (outpost run's own log file), from now on.
+  // Also writes the log to `file` (outpost run's own log file), from now on;
+  // CloseLogFile goes back to stderr only (before an exec: the file is not inherited).
   void AddLogFile(std::unique_ptr<LogSink> file);
+  void CloseLogFile();
 
   // The command line after the program name, as given (a restart after a self-update
   // starts the new binary with it).

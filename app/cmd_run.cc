@@ -621,6 +621,7 @@ int RunAgent(Cli& cli, const RunOptions& opts) {
   std::filesystem::path binary;
   const int rc = RunAgentBody(cli, opts, plan, config, binary);
   if (plan.kind == RestartPlan::Kind::kNone || rc != kExitOk || binary.empty()) return rc;
+  cli.CloseLogFile();  // the started binary opens its own
   return Restart(cli, plan, config, binary);
 }
 
