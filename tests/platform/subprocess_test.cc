@@ -54,12 +54,18 @@ TEST_CASE("a subprocess's stdout is read to its end, with its exit status and st
   std::atomic<int> woken{0};
   std::string error;
   auto p = platform::StartSubprocess(
-      {"/bin/sh", "-c", "printf 'line one\\nline two\\n'; echo oops >&2; exit 3"}, [&] { ++woken; },
-      &error);
+      // The output comes late, so the first Read finds nothing and arms the wake-up
+      // (output that is there already is read without one).
+      {"/bin/sh", "-c", "sleep 0.3; printf 'line one\\nline two\\n'; echo oops >&2; exit 3"},
+      [&] { ++woken; }, &error);
   REQUIRE(p);
   CHECK(p->pid() > 0);
   CHECK(ReadAll(*p) == "line one\nline two\n");
   CHECK(WaitExited(*p) == std::optional<std::string>("exited with status 3"));
+  // The helper thread reads stderr and calls on_output on its own time: under load it
+  // may come after the last Read, so wait for both (bounded).
+  for (int i = 0; i < 500 && (woken.load() == 0 || p->StderrTail() != "oops\n"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(p->StderrTail() == "oops\n");
   CHECK(woken.load() >= 1);
 }
