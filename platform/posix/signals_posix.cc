@@ -1,7 +1,8 @@
-// SIGINT and SIGTERM (stop) and SIGHUP (reload) on POSIX: the handler records the request in lock-free atomics
-// and wakes the agent's ChangeWatcher (Wake is async-signal-safe); everything else
-// happens on the agent's own thread. SIGPIPE is ignored so that a peer closing a
-// socket or pipe is an error return, not the death of the agent.
+// SIGINT and SIGTERM (stop) and SIGHUP (reload) on POSIX: the handler records the
+// request in lock-free atomics and wakes the agent's ChangeWatcher (Wake is
+// async-signal-safe); everything else happens on the agent's own thread. SIGPIPE is
+// ignored so that a peer closing a socket or pipe is an error return, not the death of
+// the agent.
 #include <signal.h>
 
 #include <atomic>
