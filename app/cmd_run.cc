@@ -108,6 +108,34 @@ std::unique_ptr<ScheduledChecks> SetUpChecks(Cli& cli, const Config& config,
   return sc;
 }
 
+// A background thread that sleeps between its rounds and is stopped at once by Stop()
+// (UpdateLoop, WatchdogPinger).
+class StoppableThread {
+ public:
+  ~StoppableThread() { Stop(); }
+
+  void Start(std::function<void()> body) { thread_ = std::thread(std::move(body)); }
+  // For the body: waits until `t` or Stop(); true when stopped.
+  bool SleepUntil(std::chrono::steady_clock::time_point t) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_until(lock, t, [this] { return stop_; });
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
 // What `outpost run` does after it stopped for a self-update.
 struct RestartPlan {
   // kReload: SIGHUP with a config that loads (the same binary starts again with it).
@@ -148,7 +176,7 @@ class UpdateLoop {
     const int64_t range =
         std::min<Duration>(config_.interval / 10, std::chrono::minutes(10)).count();
     const Duration first(range > 0 ? std::uniform_int_distribution<int64_t>(0, range - 1)(gen) : 0);
-    thread_ = std::thread([this, first] {
+    thread_.Start([this, first] {
       using Steady = std::chrono::steady_clock;
       const Steady::time_point start = Steady::now();
       Steady::time_point health_at = start + config_.health_window;
@@ -159,10 +187,7 @@ class UpdateLoop {
         Steady::time_point next = Steady::time_point::max();
         if (health_pending) next = std::min(next, health_at);
         if (config_.enabled) next = std::min(next, check_at);
-        {
-          std::unique_lock<std::mutex> lock(mu_);
-          if (cv_.wait_until(lock, next, [this] { return stop_; })) return;
-        }
+        if (thread_.SleepUntil(next)) return;
         const Steady::time_point now = Steady::now();
         try {  // fault barrier: an update problem never stops the agent
           if (health_pending && now >= health_at) {
@@ -180,14 +205,7 @@ class UpdateLoop {
     });
   }
 
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void Stop() { thread_.Stop(); }
 
  private:
   void RequestRestart(RestartPlan::Kind kind) {
@@ -251,10 +269,7 @@ class UpdateLoop {
   RestartPlan& plan_;
   std::function<void()> wake_;
   ComponentLogger log_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  StoppableThread thread_;
 };
 
 // systemd's watchdog (WatchdogSec=): every half interval it wakes the agent's loop and
@@ -270,11 +285,10 @@ class WatchdogPinger {
   void Start() {
     const std::optional<std::chrono::microseconds> period = notifier_.watchdog_ping_period();
     if (!period) return;
-    thread_ = std::thread([this, period = *period] {
+    thread_.Start([this, period = *period] {
       uint64_t seen = pipeline_.loops();
-      std::unique_lock<std::mutex> lock(mu_);
       for (;;) {
-        if (cv_.wait_for(lock, period, [this] { return stop_; })) return;
+        if (thread_.SleepUntil(std::chrono::steady_clock::now() + period)) return;
         const uint64_t now = pipeline_.loops();
         std::string error;
         if (now != seen && !notifier_.Watchdog(&error))
@@ -285,24 +299,14 @@ class WatchdogPinger {
     });
   }
 
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
+  void Stop() { thread_.Stop(); }
 
  private:
   const platform::ServiceNotifier& notifier_;
   const Pipeline& pipeline_;
   platform::ChangeWatcher& watcher_;
   ComponentLogger log_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  StoppableThread thread_;
 };
 
 // The agent itself. Returns the exit code; `plan` says whether to restart (a self-update)

@@ -70,32 +70,30 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
       watcher_(watcher),
       clock_(clock),
       log_(logger, "pipeline") {
-  for (const FileSourceConfig& fc : config.file_sources) {
+  // A source's records: this agent, its stream, agent.fields overlaid with its own.
+  auto context = [&](const std::string& stream, const char* source,
+                     const std::map<std::string, std::string>& fields) {
     RecordContext ctx;
     ctx.host = identity.host;
     ctx.agent_id = identity.agent_id;
-    ctx.stream = fc.name;
-    ctx.source = "file";
+    ctx.stream = stream;
+    ctx.source = source;
     ctx.fields = config.agent.fields;
-    for (const auto& [k, v] : fc.fields) ctx.fields[k] = v;
+    for (const auto& [k, v] : fields) ctx.fields[k] = v;
+    return ctx;
+  };
+  auto add = [&](std::unique_ptr<Source> source) {
     auto s = std::make_unique<Stream>();
     s->index = streams_.size();
-    s->source = std::make_unique<FileSource>(fc, ctx, config.buffer, clock, logger);
+    s->source = std::move(source);
     streams_.push_back(std::move(s));
-  }
-  for (const JournalSourceConfig& jc : config.journal_sources) {
-    RecordContext ctx;
-    ctx.host = identity.host;
-    ctx.agent_id = identity.agent_id;
-    ctx.stream = jc.name;
-    ctx.source = "journal";
-    ctx.fields = config.agent.fields;
-    for (const auto& [k, v] : jc.fields) ctx.fields[k] = v;
-    auto s = std::make_unique<Stream>();
-    s->index = streams_.size();
-    s->source = std::make_unique<JournalSource>(jc, ctx, config.buffer, clock, logger);
-    streams_.push_back(std::move(s));
-  }
+  };
+  for (const FileSourceConfig& fc : config.file_sources)
+    add(std::make_unique<FileSource>(fc, context(fc.name, "file", fc.fields), config.buffer, clock,
+                                     logger));
+  for (const JournalSourceConfig& jc : config.journal_sources)
+    add(std::make_unique<JournalSource>(jc, context(jc.name, "journal", jc.fields), config.buffer,
+                                        clock, logger));
 }
 
 Pipeline::~Pipeline() {
