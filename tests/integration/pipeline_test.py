@@ -982,9 +982,23 @@ class LiveAgentTest(PipelineTestCase):
             f.write("\n[buffer\nbroken = \n")
         agent.proc.send_signal(signal.SIGHUP)
         self.wait_for("the rejection in the log", lambda: (
-            "has errors (above); the running config stays" in agent.log(), None), agent=agent)
+            "error(s); the running config stays" in agent.log(), None), agent=agent)
         log = agent.log()
-        self.write_config([self.source("a.log")])  # for `buffer export` below; no SIGHUP
+        self.write_config([self.source("a.log")])  # for `status`, `buffer export`; no SIGHUP
+        # `outpost status` (which needs a config that loads) shows the refused reload,
+        # with each error's file:line.
+        def refused():
+            st, _ = self.status()
+            return st.get("reload_error") is not None, st
+        status = self.wait_for("the refused reload in status", refused, agent=agent)
+        reload_error = status["reload_error"]
+        self.assertIn("the running config stays", reload_error["message"])
+        self.assertTrue(any(os.path.basename(self.config_path) + ":12:" in e
+                            for e in reload_error["errors"]), reload_error)
+        self.assertTrue(status["attention"])
+        text = self.run_outpost("status")
+        self.assertIn("RELOAD   refused", text.stdout)
+        self.assertIn(":12:", text.stdout)
         lines = self.lines("after", 0, 5)
         self.append_lines("a.log", lines)
         self.wait_for("lines read with the old config", lambda: (self.messages() == lines, None),
