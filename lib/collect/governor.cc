@@ -2,6 +2,8 @@
 #include "collect/governor.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +28,15 @@ ResourceGovernor::Probes ResourceGovernor::ProcessProbes() {
   Probes p;
   p.cpu_time = [] { return platform::ProcessCpuTime(); };
   p.rss_bytes = [] { return platform::ProcessResidentBytes(); };
+  // Tests: the resident size is read from this file instead (a decimal byte count), so
+  // an integration test can push the agent over max_memory and back.
+  if (const char* file = std::getenv("OUTPOST_TEST_RSS_FILE"); file != nullptr && *file) {
+    p.rss_bytes = [path = std::string(file)]() -> uint64_t {
+      std::ifstream in(path);
+      unsigned long long v = 0;
+      return (in >> v) ? static_cast<uint64_t>(v) : 0;
+    };
+  }
   p.release_memory = [] { platform::ReleaseFreeMemory(); };
   return p;
 }
