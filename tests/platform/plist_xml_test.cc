@@ -339,7 +339,7 @@ TEST_CASE("plist: truncated and corrupted fixtures never crash", "[plist]") {
       }
     }
     for (size_t i = 0; i < f.size(); i += (plist::IsBinary(f) ? 1 : 7)) {
-      for (const unsigned char b : {0x00, 0x0F, 0x7F, 0xAF, 0xDF, 0xFF, '<', '&'}) {
+      for (const int b : {0x00, 0x0F, 0x7F, 0xAF, 0xDF, 0xFF, int{'<'}, int{'&'}}) {
         std::string copy = f;
         copy[i] = static_cast<char>(b);
         plist::Value v;
