@@ -2,7 +2,8 @@
 // macOS fixture tree (tests/fixtures/macos/root: files as macOS writes them; the binary
 // ones made with Python's plistlib), every kind of value, and malformed input, which
 // must give an error and never a crash (the sanitizer build checks every truncation and
-// many byte changes of the fixtures).
+// many byte changes of the fixtures). On macOS (the CI job) the tables that read plists
+// run on the same fixture tree.
 #include <catch.hpp>
 
 #include <fstream>
@@ -11,6 +12,9 @@
 #include <vector>
 
 #include "common/plist_xml.h"
+#if defined(__APPLE__)
+#include "platform/table_rows.h"
+#endif
 
 namespace outpost::test {
 namespace {
@@ -401,6 +405,64 @@ TEST_CASE("plist: dates and versions", "[plist]") {
   CHECK(odd.patch == 3);
   CHECK(!plist::SplitVersion("").major);
 }
+
+#if defined(__APPLE__)
+// The macOS tables that read files below TableEnv::root, on the fixture tree.
+std::string MacFixture() { return std::string(OUTPOST_SOURCE_DIR) + "/tests/fixtures/macos/root"; }
+
+TEST_CASE("macOS os_version on the fixture tree", "[tables][macos]") {
+  const platform::TableDef& t = FindTable("os_version");
+  const TableRun r = RunTable(t, MacFixture());
+  REQUIRE(r.error.empty());
+  REQUIRE(r.rows.size() == 1);
+  CHECK(Cell(t, r.rows[0], "name") == "macOS");
+  CHECK(Cell(t, r.rows[0], "version") == "14.2.1");
+  CHECK(Cell(t, r.rows[0], "major") == "14");
+  CHECK(Cell(t, r.rows[0], "patch") == "1");
+  CHECK(Cell(t, r.rows[0], "build") == "23C71");
+  CHECK(Cell(t, r.rows[0], "platform") == "darwin");
+}
+
+TEST_CASE("macOS apps on the fixture tree", "[tables][macos]") {
+  const platform::TableDef& t = FindTable("apps");
+  const TableRun r = RunTable(t, MacFixture());
+  REQUIRE(r.error.empty());
+  REQUIRE(r.rows.size() == 2);  // sorted by path
+  CHECK(Cell(t, r.rows[0], "name") == "Calculator.app");
+  CHECK(Cell(t, r.rows[0], "path") == "/Applications/Calculator.app");
+  CHECK(Cell(t, r.rows[0], "bundle_identifier") == "com.apple.calculator");
+  CHECK(Cell(t, r.rows[0], "applescript_enabled") == "0");
+  CHECK(Cell(t, r.rows[0], "environment") == "");
+  CHECK(Cell(t, r.rows[1], "display_name") == "Notes & More \xE2\x80\x94 <Plus>");
+  CHECK(Cell(t, r.rows[1], "element") == "1");
+  CHECK(Cell(t, r.rows[1], "minimum_system_version") == "12.0");
+  const TableRun one = RunTable(t, MacFixture(), {{"path", "/Applications/Notes Plus.app"}});
+  REQUIRE(one.rows.size() == 1);
+  CHECK(Cell(t, one.rows[0], "bundle_version") == "2041");
+}
+
+TEST_CASE("macOS users on the fixture tree", "[tables][macos]") {
+  const platform::TableDef& t = FindTable("users");
+  const TableRun r = RunTable(t, MacFixture());
+  REQUIRE(r.error.empty());
+  REQUIRE(r.rows.size() == 2);  // sorted by uid
+  CHECK(Cell(t, r.rows[0], "username") == "_www");
+  CHECK(Cell(t, r.rows[0], "uid") == "70");
+  CHECK(Cell(t, r.rows[1], "username") == "alice");
+  CHECK(Cell(t, r.rows[1], "directory") == "/Users/alice");
+  CHECK(Cell(t, r.rows[1], "uuid") == "5A1C1D2E-3F40-4A5B-9C6D-7E8F90A1B2C3");
+}
+
+TEST_CASE("macOS system_info names from the fixture tree", "[tables][macos]") {
+  const platform::TableDef& t = FindTable("system_info");
+  const TableRun r = RunTable(t, MacFixture());
+  REQUIRE(r.error.empty());
+  REQUIRE(r.rows.size() == 1);
+  CHECK(Cell(t, r.rows[0], "computer_name") == "Alice\xE2\x80\x99s MacBook Pro");
+  CHECK(Cell(t, r.rows[0], "local_hostname") == "Alices-MacBook-Pro");
+  CHECK(Cell(t, r.rows[0], "hardware_vendor") == "Apple Inc.");
+}
+#endif
 
 }  // namespace
 }  // namespace outpost::test
