@@ -130,7 +130,7 @@ TEST_CASE("plist: a binary Info.plist (bplist00)", "[plist]") {
   REQUIRE(plist::IsBinary(bytes));
   const plist::Value v = MustParse(bytes);
   REQUIRE(v.type == plist::Type::kDict);
-  CHECK(v.dict.size() == 20);  // more than 14 entries: the count is an integer object
+  CHECK(v.dict.size() == 21);  // more than 14 entries: the count is an integer object
   CHECK(v.Text("CFBundleIdentifier") == "com.apple.calculator");
   CHECK(v.Text("CFBundleShortVersionString") == "11.0");
   CHECK(v.Text("NSAppleScriptEnabled") == "0");
@@ -219,7 +219,8 @@ TEST_CASE("plist: malformed XML gives an error", "[plist]") {
       {"", "unexpected end"},
       {"<?xml version=\"1.0\"?>", "unexpected end"},
       {"just text", "found text"},
-      {Wrap("<string>open"), "not closed"},
+      {Wrap("<string>open"), "</plist> inside <string>"},
+      {"<string>open", "<string> is not closed"},
       {Wrap("<dict><key>a</key></dict>"), "has no value"},
       {Wrap("<dict><key>a</key><key>b</key><string/></dict>"), "has no value"},
       {Wrap("<dict><string>x</string></dict>"), "where a <key> belongs"},
@@ -313,9 +314,11 @@ TEST_CASE("plist: malformed binary gives an error", "[plist]") {
   // A null object, an unknown marker, a 3-byte real.
   CHECK(ParseError(Bplist({std::string("\x00", 1)})).find("null") != std::string::npos);
   CHECK(ParseError(Bplist({"\xF0"})).find("unknown object marker") != std::string::npos);
-  CHECK(ParseError(Bplist({"\x21\x00\x00"})).find("not 4 or 8") != std::string::npos);
+  CHECK(ParseError(Bplist({std::string("\x21\x00\x00", 3)})).find("not 4 or 8") !=
+        std::string::npos);
   // An array that contains itself: stopped by the depth limit.
-  CHECK(ParseError(Bplist({"\xA1\x00"})).find("nested deeper") != std::string::npos);
+  CHECK(ParseError(Bplist({std::string("\xA1\x00", 2)})).find("nested deeper") !=
+        std::string::npos);
   // Forty arrays each holding the next one twice: 2^40 values if expanded.
   std::vector<std::string> objects;
   for (int i = 0; i < 40; ++i)
