@@ -15,7 +15,24 @@ struct ConfigOptions {
   bool force = false;
   bool markdown = false;
   std::string file;  // positional FILE for check/init
+  std::string os;    // init --os: whose default paths the example shows
 };
+
+// The default paths of another OS, for `config init --os` (a Windows installer's config
+// is written on Linux). Windows: %ProgramData% as on a standard install.
+ConfigParseOptions OptionsForOs(const std::string& os, ConfigParseOptions o) {
+  if (os == "linux") {
+    o.default_state_dir = "/var/lib/outpost";
+    o.example_log_glob = "/var/log/*.log";
+  } else if (os == "windows") {
+    o.default_state_dir = "C:\\ProgramData\\outpost\\state";
+    o.example_log_glob = "C:\\ProgramData\\outpost\\logs\\*.log";
+  } else if (os == "macos") {
+    o.default_state_dir = "/Library/Application Support/outpost/state";
+    o.example_log_glob = "/var/log/*.log";
+  }
+  return o;
+}
 
 nlohmann::json ValueJson(const ConfigValue& v) {
   switch (v.kind) {
@@ -125,7 +142,8 @@ int RunShow(Cli& cli, const ConfigOptions& opts) {
 }
 
 int RunInit(Cli& cli, const ConfigOptions& opts) {
-  const std::string text = ExampleConfig(cli.ParseOptions());
+  const std::string text = ExampleConfig(
+      opts.os.empty() ? cli.ParseOptions() : OptionsForOs(opts.os, cli.ParseOptions()));
   if (opts.file == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return kExitOk;
@@ -241,10 +259,15 @@ void AddConfigCommand(CLI::App& app, Cli& cli, Action& action) {
   init->add_option("FILE", opts->file,
                    "Where to write it (default: --config or the OS default); - for stdout.");
   init->add_flag("--force", opts->force, "Overwrite an existing file.");
+  init->add_option("--os", opts->os,
+                   "Show the default paths of this OS instead of this machine's (to prepare a "
+                   "config, or an installer's, for another OS).")
+      ->check(CLI::IsMember({"linux", "windows", "macos"}));
   init->add_flag("--json", opts->json, "Report the file written as JSON.");
   init->footer(
       "EXAMPLES\n  outpost config init ./outpost.toml && outpost config check ./outpost.toml\n"
-      "  outpost config init - | less\n\n"
+      "  outpost config init - | less\n"
+      "  outpost config init --os windows installer-build/outpost.toml\n\n"
       "EXIT STATUS\n  0 written, 2 the file exists (use --force), 3 it cannot be written.");
   init->callback([&cli, opts, &action] { action = [&cli, opts] { return RunInit(cli, *opts); }; });
 

@@ -27,8 +27,8 @@ summary() {
 trap 'rc=$?; if [[ $rc -ne 0 ]]; then summary; echo "FAILED in step: $step_name" >&2; fi' EXIT
 
 step "test tools"
-# rpm, lintian, rpmlint, man-db: scripts/package.sh and its test (package_integration).
-tools=(clang-format file python3 curl python3-zstandard zstd minisign rpm lintian rpmlint man-db)
+# rpm, lintian, rpmlint, man-db, wixl, msitools: scripts/package.sh and its tests.
+tools=(clang-format file python3 curl python3-zstandard zstd minisign rpm lintian rpmlint man-db wixl msitools)
 missing=()
 for p in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
