@@ -25,6 +25,7 @@
 #include "collect/pipeline.h"
 #include "outpost/platform/change_watcher.h"
 #include "outpost/platform/executable.h"
+#include "outpost/platform/file_security.h"
 #include "outpost/platform/process_lock.h"
 #include "outpost/platform/service_notify.h"
 #include "outpost/platform/signals.h"
@@ -321,12 +322,16 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
   ComponentLogger log(cli.logger(), "agent");
 
   std::error_code ec;
-  std::filesystem::create_directories(config.agent.state_dir, ec);
-  if (ec) {
+  // buffer.db holds the logs themselves: the state directory is created private.
+  if (const std::string err = platform::CreatePrivateDirectory(config.agent.state_dir);
+      !err.empty()) {
     std::fprintf(stderr, "outpost: cannot create the state directory %s: %s\n",
-                 config.agent.state_dir.string().c_str(), ec.message().c_str());
+                 config.agent.state_dir.string().c_str(), err.c_str());
     return kExitRuntime;
   }
+  if (const platform::FilePrivacy p = platform::CheckFilePrivacy(config.agent.state_dir); p.exposed)
+    log.Warn("the state directory " + config.agent.state_dir.string() +
+             " holds the buffered logs, but " + p.detail + "; fix: " + p.fix);
   std::string lock_msg;
   std::unique_ptr<platform::ProcessLock> lock = AcquireAgentLock(config, &lock_msg);
   if (!lock) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "collect/pipeline.h"
 #include "outpost/platform/executable.h"
+#include "outpost/platform/file_security.h"
 #include "outpost/platform/system.h"
 #include "ship/tls_trust.h"
 #include "update/updater.h"
@@ -29,8 +30,7 @@ struct UpdateOptions {
 // Sets the updater up from the config; prints the error and returns null on failure.
 std::unique_ptr<update::Updater> MakeUpdater(Cli& cli, const Config& config,
                                              const UpdateOptions& opts, int& exit_code) {
-  std::error_code ec;
-  std::filesystem::create_directories(config.agent.state_dir, ec);
+  (void)platform::CreatePrivateDirectory(config.agent.state_dir);  // Open says what fails
   Result<std::unique_ptr<BufferStore>> store =
       BufferStore::Open(BufferStoreOptions(config), cli.clock(), cli.logger());
   if (!store.ok()) {

@@ -18,14 +18,15 @@
 #                                         overwritten by an upgrade, kept on uninstall
 #   %ProgramData%\outpost\state\          created, kept on uninstall (buffer.db)
 # and the service "outpost" (automatic start, `outpost.exe run --service`), started at
-# install and stopped at upgrade and uninstall. wixl has no attribute for permanent or
+# install and stopped at upgrade and uninstall. The data folder, config and state folder
+# are locked to SYSTEM and Administrators (MsiLockPermissionsEx, SDDL). wixl has no attribute for permanent or
 # never-overwrite components, so those two bits are set in the Component table after
 # the build (msibuild). Exit 0 with the package path printed, 2 on a usage error, 1 on
 # failure.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 die() { echo "package-msi.sh: $*" >&2; exit 2; }
 fail() { echo "package-msi.sh: $*" >&2; exit 1; }
 
@@ -97,5 +98,17 @@ msibuild "$stage/outpost.msi" \
 msibuild "$stage/outpost.msi" \
   -q "UPDATE \`Component\` SET \`Attributes\` = 272 WHERE \`Component\` = 'State'" ||
   fail "msibuild could not mark the state directory permanent"
+# Protected ACLs (SDDL; Windows Installer 5): SYSTEM and Administrators only, on the
+# data folder, the config (it may hold a token) and the state folder (buffer.db holds
+# the logs), inherited by what the agent creates inside.
+msibuild "$stage/outpost.msi" -q "CREATE TABLE \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\` CHAR(72) NOT NULL, \`LockObject\` CHAR(72) NOT NULL, \`Table\` CHAR(32) NOT NULL, \`SDDLText\` LONGCHAR NOT NULL, \`Condition\` CHAR(255) PRIMARY KEY \`MsiLockPermissionsEx\`)" ||
+  fail "msibuild could not add the MsiLockPermissionsEx table"
+lock() {
+  msibuild "$stage/outpost.msi" -q "INSERT INTO \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\`, \`LockObject\`, \`Table\`, \`SDDLText\`) VALUES ('$1', '$2', '$3', '$4')" ||
+    fail "msibuild could not lock $2"
+}
+lock LockDataDir DataDir CreateFolder 'D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'
+lock LockConfig OutpostToml File 'D:P(A;;FA;;;SY)(A;;FA;;;BA)'
+lock LockState StateDir CreateFolder 'D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'
 mv "$stage/outpost.msi" "$msi"
 echo "$msi"

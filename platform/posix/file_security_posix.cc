@@ -62,4 +62,15 @@ std::string WritePrivateFile(const std::filesystem::path& path, std::string_view
   return {};
 }
 
+std::string CreatePrivateDirectory(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return {};
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return ec.message();
+  }
+  if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return std::strerror(errno);
+  return {};
+}
+
 }  // namespace outpost::platform

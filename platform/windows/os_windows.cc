@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "outpost/platform/file_security.h"
 #include "outpost/platform/paths.h"
 #include "outpost/platform/system.h"
 #include "outpost/platform/tls.h"
@@ -54,24 +53,6 @@ DefaultPaths GetDefaultPaths() {
 bool UsesSystemCertStore() { return true; }
 std::vector<std::filesystem::path> CaBundleCandidates() { return {}; }
 std::optional<std::filesystem::path> FindCaBundle() { return std::nullopt; }
-
-FilePrivacy CheckFilePrivacy(const std::filesystem::path&) {
-  FilePrivacy r;
-  r.supported = false;
-  r.detail = "the ACL check for secret-holding files is not available on Windows yet";
-  return r;
-}
-
-std::string WritePrivateFile(const std::filesystem::path& path, std::string_view contents) {
-  // ACLs restricting the file to Administrators and SYSTEM come with the Windows
-  // service work; until then the file inherits its directory's ACL.
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return "cannot open for writing";
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  out.close();
-  if (!out) return "write failed";
-  return {};
-}
 
 // Windows has no per-process descriptor limit of this kind.
 unsigned long RaiseOpenFileLimit() { return 0; }

@@ -141,6 +141,18 @@ class MsiTest(unittest.TestCase):
         self.assertTrue(comps["State"] & ATTR_PERMANENT)
         self.assertFalse(comps["AgentBinary"] & (ATTR_PERMANENT | ATTR_NEVER_OVERWRITE))
 
+    def test_config_and_data_folders_are_locked_to_system_and_administrators(self):
+        locks = {(r["LockObject"], r["Table"]): r["SDDLText"]
+                 for r in table(self.msi, "MsiLockPermissionsEx")}
+        self.assertEqual(locks, {
+            ("DataDir", "CreateFolder"): "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)",
+            ("OutpostToml", "File"): "D:P(A;;FA;;;SY)(A;;FA;;;BA)",
+            ("StateDir", "CreateFolder"): "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)",
+        })
+        created = {(r["Directory_"], r["Component_"]) for r in table(self.msi, "CreateFolder")}
+        self.assertIn(("DataDir", "Config"), created)
+        self.assertIn(("StateDir", "State"), created)
+
     def test_upgrade_code_and_a_newer_version_replace_the_product(self):
         props = {r["Property"]: r["Value"] for r in table(self.msi, "Property")}
         self.assertEqual(props["UpgradeCode"], UPGRADE_CODE)

@@ -1,10 +1,12 @@
 // Checks that a file holding a secret (a token, a key passphrase) is private to its
-// owner. On POSIX: no group or other permission bits. On Windows the ACL check is
-// not written yet, and the result says so instead of pretending.
+// owner. On POSIX: no group or other permission bits. On Windows: no allow entry in its
+// ACL that lets an account other than SYSTEM, Administrators or the owner read or
+// change it.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace outpost::platform {
 
@@ -21,5 +23,11 @@ FilePrivacy CheckFilePrivacy(const std::filesystem::path& path);
 // Creates (or truncates) `path` readable and writable by its owner only, and writes
 // `contents`. Returns an empty string on success, else a description of the error.
 std::string WritePrivateFile(const std::filesystem::path& path, std::string_view contents);
+
+// Creates `path` (and missing parents) when it does not exist, the last part private:
+// mode 0700 on POSIX; on Windows a protected ACL for SYSTEM, Administrators and this
+// process's user, inherited by what is created inside. An existing directory is left as
+// it is. Returns an empty string on success, else the error.
+std::string CreatePrivateDirectory(const std::filesystem::path& path);
 
 }  // namespace outpost::platform
