@@ -455,6 +455,31 @@ class ConfigCheckTest(OutpostTestCase):
         self.assertIn("ok.toml: ok (0 file sources;", r.stdout)
 
 
+class WindowsSecretFileAclTest(OutpostTestCase):
+    """Windows (under Wine, which shows POSIX modes as ACLs: 0644 lets Everyone read)."""
+
+    @also_under_emulator
+    def test_config_holding_a_token_readable_by_everyone_is_refused_with_the_icacls_fix(self):
+        if not under_emulator():
+            self.skipTest("Windows ACLs: the Windows build under the emulator")
+        path = self.write("outpost.toml", TOKEN_CONFIG, 0o644)
+        r = self.run_outpost("config", "check", path)
+        self.assertExit(r, 2)
+        self.assertIn("file holds a secret (a token, passphrase or password) but its ACL lets ",
+                      r.stdout)
+        self.assertIn('icacls "', r.stdout)
+        self.assertIn("/inheritance:r /grant:r *S-1-5-18:F *S-1-5-32-544:F", r.stdout)
+        self.assertNotIn(TOKEN, r.stdout + r.stderr)
+        # `config init` writes the file private from its creation: with a token added
+        # (appending keeps the file's ACL), it passes.
+        r = self.run_outpost("config", "init", "--force", path)
+        self.assertExit(r, 0)
+        with open(path, "a", newline="\n") as f:
+            f.write('[output]\nendpoint = "https://ingest.example.com/v1"\ntoken = "%s"\n' % TOKEN)
+        r = self.run_outpost("config", "check", path)
+        self.assertExit(r, 0)
+
+
 @posix_only
 class SecretFilePermissionTest(OutpostTestCase):
     def test_config_holding_a_token_and_readable_by_others_is_refused_with_the_chmod_fix(self):
