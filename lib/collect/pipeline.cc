@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "collect/eventlog_source.h"
 #include "collect/journal_source.h"
 #include "util/units.h"
 
@@ -94,6 +95,9 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
   for (const JournalSourceConfig& jc : config.journal_sources)
     add(std::make_unique<JournalSource>(jc, context(jc.name, "journal", jc.fields), config.buffer,
                                         clock, logger));
+  for (const EventLogSourceConfig& ec : config.eventlog_sources)
+    add(std::make_unique<EventLogSource>(ec, context(ec.name, "eventlog", ec.fields), config.buffer,
+                                         clock, logger));
 }
 
 Pipeline::~Pipeline() {
