@@ -77,6 +77,18 @@ EventLogError MakeError(DWORD code, const std::string& what) {
   return e;
 }
 
+// A call that returned no handle. Wine's wevtapi stubs return null without setting an
+// error code (GetLastError() is 0): that is reported as not implemented.
+EventLogError CallFailed(DWORD code, const std::string& what) {
+  if (code != 0) return MakeError(code, what);
+  EventLogError e;
+  e.kind = EventLogErrorKind::kNotImplemented;
+  e.message = what +
+              ": the call returned no handle and no error code (error 0); this "
+              "system's wevtapi.dll does not implement it (Wine's does not)";
+  return e;
+}
+
 class EvtHandle {
  public:
   EvtHandle() = default;
@@ -118,28 +130,26 @@ class WindowsEventLogReader final : public EventLogReader {
     follow_ = o.follow;
     const std::wstring channel = Wide(o.channel);
     const std::wstring query = Wide(o.query.empty() ? std::string("*") : o.query);
-    EvtHandle bookmark;
-    if (!o.bookmark_xml.empty()) {
-      bookmark = EvtHandle(EvtCreateBookmark(Wide(o.bookmark_xml).c_str()));
-      if (!bookmark) {
-        *error = MakeError(GetLastError(), "the stored bookmark was refused");
-        error->kind = error->kind == EventLogErrorKind::kNotImplemented
-                          ? EventLogErrorKind::kNotImplemented
-                          : EventLogErrorKind::kBadBookmark;
-        return false;
-      }
-      bookmark_ = std::move(bookmark);
-    } else {
-      bookmark_ = EvtHandle(EvtCreateBookmark(nullptr));
-      if (!bookmark_) {
-        *error = MakeError(GetLastError(), "cannot create a bookmark");
-        return false;
-      }
-    }
-    render_context_ = EvtHandle(EvtCreateRenderContext(0, nullptr, EvtRenderContextSystem));
     // A query that is a <QueryList> names its own channels.
     const bool query_list = o.query.find('<') != std::string::npos;
     const wchar_t* path = query_list ? nullptr : channel.c_str();
+    const DWORD query_flags = (query_list ? 0 : EvtQueryChannelPath) | EvtQueryForwardDirection;
+    if (!o.bookmark_xml.empty()) {
+      // Wine's wevtapi has EvtCreateBookmark only as a stub that raises an exception
+      // (the process dies), while EvtQuery there fails cleanly: so a query is tried
+      // first, and the bookmark is made only where the event log answers at all.
+      EvtHandle probe(EvtQuery(nullptr, path, query.c_str(), query_flags));
+      if (!probe) {
+        *error = CallFailed(GetLastError(), "cannot query " + o.channel);
+        return false;
+      }
+      bookmark_ = EvtHandle(EvtCreateBookmark(Wide(o.bookmark_xml).c_str()));
+      if (!bookmark_) {
+        *error = MakeError(GetLastError(), "the stored bookmark was refused");
+        if (error->kind == EventLogErrorKind::kOther) error->kind = EventLogErrorKind::kBadBookmark;
+        return false;
+      }
+    }
     if (follow_) {
       signal_ = CreateEventW(nullptr, TRUE, TRUE, nullptr);
       stop_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
@@ -156,9 +166,10 @@ class WindowsEventLogReader final : public EventLogReader {
                                         o.bookmark_xml.empty() ? nullptr : bookmark_.get(), nullptr,
                                         nullptr, flags));
       if (!results_) {
-        *error = MakeError(GetLastError(), "cannot subscribe to " + o.channel);
+        *error = CallFailed(GetLastError(), "cannot subscribe to " + o.channel);
         return false;
       }
+      if (!Prepare(error)) return false;
       std::function<void()> cb = o.on_signal;
       HANDLE handles[2] = {signal_, stop_};
       waiter_ = std::thread([cb, handles] {
@@ -173,13 +184,12 @@ class WindowsEventLogReader final : public EventLogReader {
       return true;
     }
     if (!o.bookmark_xml.empty() || o.from_oldest) {
-      results_ =
-          EvtHandle(EvtQuery(nullptr, path, query.c_str(),
-                             (query_list ? 0 : EvtQueryChannelPath) | EvtQueryForwardDirection));
+      results_ = EvtHandle(EvtQuery(nullptr, path, query.c_str(), query_flags));
       if (!results_) {
-        *error = MakeError(GetLastError(), "cannot query " + o.channel);
+        *error = CallFailed(GetLastError(), "cannot query " + o.channel);
         return false;
       }
+      if (!Prepare(error)) return false;
       if (!o.bookmark_xml.empty() &&
           !EvtSeek(results_.get(), 1, bookmark_.get(), 0, EvtSeekRelativeToBookmark)) {
         // The bookmarked event is gone (the log wrapped or was cleared): read from the
@@ -232,6 +242,20 @@ class WindowsEventLogReader final : public EventLogReader {
   }
 
  private:
+  // Once the channel answered: the bookmark (when none was stored) and the context
+  // that reads an event's provider name.
+  bool Prepare(EventLogError* error) {
+    if (!bookmark_) {
+      bookmark_ = EvtHandle(EvtCreateBookmark(nullptr));
+      if (!bookmark_) {
+        *error = MakeError(GetLastError(), "cannot create a bookmark");
+        return false;
+      }
+    }
+    render_context_ = EvtHandle(EvtCreateRenderContext(0, nullptr, EvtRenderContextSystem));
+    return true;
+  }
+
   bool RenderEvent(EVT_HANDLE ev, std::string& xml, EventLogError* error) {
     if (EVT_HANDLE pub = Publisher(ev)) {
       DWORD used = 0;
