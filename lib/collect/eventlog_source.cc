@@ -60,7 +60,7 @@ EventLogSource::EventLogSource(const EventLogSourceConfig& config, const RecordC
       log_(logger, "source." + config.name),
       encoder_(WithoutEventLogFields(context, log_)),
       builder_(config.name, buffer.chunk_max_bytes, buffer.chunk_max_age, buffer.compression_level),
-      opener_(opener ? std::move(opener) : EventLogOpener(platform::OpenEventLog)) {}
+      opener_(opener ? std::move(opener) : EventLogOpener(platform::OpenEventLogReader)) {}
 
 EventLogSource::~EventLogSource() = default;
 

@@ -39,7 +39,7 @@ inline constexpr Duration kEventLogRetryMax = std::chrono::seconds(60);
 inline constexpr size_t kEventLogBatch = 64;
 
 // How the source opens its reader; tests substitute a fake. Default:
-// platform::OpenEventLog.
+// platform::OpenEventLogReader.
 using EventLogOpener = std::function<std::unique_ptr<platform::EventLogReader>(
     const platform::EventLogOpenOptions&, platform::EventLogError*)>;
 

@@ -5,7 +5,8 @@
 
 namespace outpost::platform {
 
-std::unique_ptr<EventLogReader> OpenEventLog(const EventLogOpenOptions&, EventLogError* error) {
+std::unique_ptr<EventLogReader> OpenEventLogReader(const EventLogOpenOptions&,
+                                                   EventLogError* error) {
   if (error) {
     error->kind = EventLogErrorKind::kNotAvailable;
     error->code = 0;

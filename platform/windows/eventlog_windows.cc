@@ -138,6 +138,7 @@ class WindowsEventLogReader final : public EventLogReader {
       // Wine's wevtapi has EvtCreateBookmark only as a stub that raises an exception
       // (the process dies), while EvtQuery there fails cleanly: so a query is tried
       // first, and the bookmark is made only where the event log answers at all.
+      SetLastError(0);  // stubs leave it as it was
       EvtHandle probe(EvtQuery(nullptr, path, query.c_str(), query_flags));
       if (!probe) {
         *error = CallFailed(GetLastError(), "cannot query " + o.channel);
@@ -162,6 +163,7 @@ class WindowsEventLogReader final : public EventLogReader {
         flags = EvtSubscribeStartAfterBookmark;
       else if (o.from_oldest)
         flags = EvtSubscribeStartAtOldestRecord;
+      SetLastError(0);  // stubs leave it as it was
       results_ = EvtHandle(EvtSubscribe(nullptr, signal_, path, query.c_str(),
                                         o.bookmark_xml.empty() ? nullptr : bookmark_.get(), nullptr,
                                         nullptr, flags));
@@ -184,6 +186,7 @@ class WindowsEventLogReader final : public EventLogReader {
       return true;
     }
     if (!o.bookmark_xml.empty() || o.from_oldest) {
+      SetLastError(0);  // stubs leave it as it was
       results_ = EvtHandle(EvtQuery(nullptr, path, query.c_str(), query_flags));
       if (!results_) {
         *error = CallFailed(GetLastError(), "cannot query " + o.channel);
@@ -348,8 +351,8 @@ class WindowsEventLogReader final : public EventLogReader {
 
 }  // namespace
 
-std::unique_ptr<EventLogReader> OpenEventLog(const EventLogOpenOptions& options,
-                                             EventLogError* error) {
+std::unique_ptr<EventLogReader> OpenEventLogReader(const EventLogOpenOptions& options,
+                                                   EventLogError* error) {
   auto reader = std::make_unique<WindowsEventLogReader>();
   EventLogError local;
   if (!reader->Open(options, error ? error : &local)) return nullptr;

@@ -14,7 +14,7 @@
 // the caller typically wakes its ChangeWatcher from it. The object is used from one
 // thread; on_signal runs on another.
 //
-// On any OS but Windows OpenEventLog fails with kNotAvailable ("the Windows Event Log
+// On any OS but Windows OpenEventLogReader fails with kNotAvailable ("the Windows Event Log
 // is only available on Windows").
 #pragma once
 
@@ -74,8 +74,8 @@ class EventLogReader {
 };
 
 // Opens a reader, or returns null with *error filled in.
-std::unique_ptr<EventLogReader> OpenEventLog(const EventLogOpenOptions& options,
-                                             EventLogError* error);
+std::unique_ptr<EventLogReader> OpenEventLogReader(const EventLogOpenOptions& options,
+                                                   EventLogError* error);
 
 // A name for an error kind ("channel not found"), the problem cause in status.
 inline const char* EventLogErrorKindName(EventLogErrorKind kind) {
