@@ -102,8 +102,8 @@ class XmlReader {
         pos_ += 2;
         const std::string_view name = ReadName();
         SkipSpace();
-        if (name.empty() || pos_ >= in_.size() || in_[pos_] != '>')
-          return Error(at, "malformed end tag");
+        if (pos_ >= in_.size()) return Error(at, "truncated: the document ends in an end tag");
+        if (name.empty() || in_[pos_] != '>') return Error(at, "malformed end tag");
         ++pos_;
         if (open.empty() || doc.nodes[open.back()].name != name)
           return Error(at, "end tag </" + std::string(name) + "> does not match " +
@@ -116,6 +116,7 @@ class XmlReader {
         if (root_done) return Error(at, "a second root element");
         ++pos_;
         const std::string_view name = ReadName();
+        if (pos_ >= in_.size()) return Error(at, "truncated: the document ends in a start tag");
         if (name.empty()) return Error(at, "'<' without an element name");
         if (doc.nodes.size() >= kEventXmlMaxElements)
           return Error(at, "more than " + std::to_string(kEventXmlMaxElements) + " elements");
@@ -138,13 +139,17 @@ class XmlReader {
           }
           const size_t attr_at = pos_;
           const std::string_view attr = ReadName();
+          if (pos_ + 1 >= in_.size())
+            return Error(at, "truncated: <" + node.name + "> is not closed");
           if (attr.empty()) return Error(attr_at, "malformed attribute in <" + node.name + ">");
           SkipSpace();
-          if (pos_ >= in_.size() || in_[pos_] != '=')
+          if (pos_ >= in_.size()) return Error(at, "truncated: <" + node.name + "> is not closed");
+          if (in_[pos_] != '=')
             return Error(attr_at, "attribute " + std::string(attr) + " has no value");
           ++pos_;
           SkipSpace();
-          if (pos_ >= in_.size() || (in_[pos_] != '"' && in_[pos_] != '\''))
+          if (pos_ >= in_.size()) return Error(at, "truncated: <" + node.name + "> is not closed");
+          if (in_[pos_] != '"' && in_[pos_] != '\'')
             return Error(attr_at, "attribute " + std::string(attr) + " is not quoted");
           const char quote = in_[pos_++];
           const size_t end = in_.find(quote, pos_);
@@ -226,6 +231,8 @@ class XmlReader {
         continue;
       }
       const size_t semi = raw.find(';', i);
+      if (semi == std::string_view::npos && base + raw.size() >= in_.size())
+        return Error(base + i, "truncated: the document ends in an entity");
       if (semi == std::string_view::npos || semi - i > 12)
         return Error(base + i, "'&' that starts no entity");
       const std::string_view ent = raw.substr(i + 1, semi - i - 1);

@@ -238,9 +238,16 @@ TEST_CASE("eventlog xml: malformed and hostile documents are errors, not crashes
   CHECK(Error("<Event><System/></event>").starts_with("end tag </event> does not match"));
   CHECK(Error("<Event><System/></>").starts_with("malformed end tag"));
   CHECK(Error("< Event/>").starts_with("'<' without an element name"));
-  // Every prefix of a real event is refused or read, never a crash.
-  const std::string full = Fixture("security_4624.xml");
-  for (size_t n = 0; n < full.size(); ++n) (void)ParseEventXml(full.substr(0, n));
+  // Every proper prefix of a real event is refused as truncated.
+  for (const char* name : {"security_4624.xml", "sysmon_1.xml", "application_1000_rendered.xml"}) {
+    const std::string full = Fixture(name);
+    for (size_t n = 1; n <= full.rfind('>'); ++n) {
+      const Result<EventLogEvent> r = ParseEventXml(full.substr(0, n));
+      INFO(name << " cut at " << n);
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().message().starts_with("truncated"));
+    }
+  }
 }
 
 TEST_CASE("eventlog xml: what is accepted around the root element", "[collect]") {
