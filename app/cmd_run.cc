@@ -400,7 +400,8 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
     std::fprintf(stderr, "outpost: %s\n", agent_id.status().message().c_str());
     return kExitRuntime;
   }
-  if (config.file_sources.empty() && config.journal_sources.empty())
+  if (config.file_sources.empty() && config.journal_sources.empty() &&
+      config.eventlog_sources.empty())
     log.Warn("no sources configured ([[source.file]] in " + config.source_file.string() +
              "); nothing to collect");
 
@@ -483,7 +484,8 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
       }
     } else {
       const std::string running =
-          std::to_string(config.file_sources.size() + config.journal_sources.size()) +
+          std::to_string(config.file_sources.size() + config.journal_sources.size() +
+                         config.eventlog_sources.size()) +
           " source(s), buffer " + bo.file.string();
       log.Info("running: " + running + (watcher->native() ? "" : " (polling for changes)"));
       // A systemd Type=notify service: ready now, watchdog pings while the loop turns.

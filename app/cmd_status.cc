@@ -162,19 +162,25 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     if (!js["problems"].empty()) attention = true;
     sources.push_back(std::move(js));
   }
-  for (const JournalSourceConfig& jc : config.journal_sources) {
-    nlohmann::json js = {
-        {"name", jc.name}, {"type", "journal"}, {"files", nlohmann::json::array()}};
+  // Journal and Event Log sources: a cursor (the journal's __CURSOR, the Event Log's
+  // bookmark XML) instead of files.
+  std::vector<std::pair<std::string, std::string>> cursor_sources;  // name, type
+  for (const JournalSourceConfig& jc : config.journal_sources)
+    cursor_sources.emplace_back(jc.name, "journal");
+  for (const EventLogSourceConfig& ec : config.eventlog_sources)
+    cursor_sources.emplace_back(ec.name, "eventlog");
+  for (const auto& [name, type] : cursor_sources) {
+    nlohmann::json js = {{"name", name}, {"type", type}, {"files", nlohmann::json::array()}};
     std::string cursor;
     int64_t updated_at_ms = 0;
     for (const Checkpoint& cp : *cps)
-      if (cp.source == jc.name && !cp.cursor.empty()) {
+      if (cp.source == name && !cp.cursor.empty()) {
         cursor = cp.cursor;
         updated_at_ms = cp.updated_at_ms;
       }
     js["cursor"] = cursor;
     js["cursor_updated_at_ms"] = updated_at_ms;
-    const auto it = agent_sources.find(jc.name);
+    const auto it = agent_sources.find(name);
     const bool known = running && it != agent_sources.end();
     js["problems"] = it != agent_sources.end() && it->second.contains("problems")
                          ? it->second["problems"]
@@ -183,7 +189,7 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     js["lag_bytes"] = 0;
     if (known) {
       js["open_chunk_records"] = it->second.value("open_chunk_records", uint64_t{0});
-      if (it->second.contains("journal")) js["journal"] = it->second["journal"];
+      if (it->second.contains(type)) js[type] = it->second[type];
     }
     if (!js["problems"].empty()) attention = true;
     sources.push_back(std::move(js));
@@ -282,7 +288,15 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
         std::printf("\n");
       }
     }
-    if (js.contains("cursor")) {
+    if (js.contains("eventlog") && js["eventlog"].is_object()) {
+      const nlohmann::json& el = js["eventlog"];
+      std::printf("  channel %s, %s, %llu events read, last record id %s\n",
+                  el.value("channel", "").c_str(), el.value("open", false) ? "open" : "not open",
+                  static_cast<unsigned long long>(el.value("events_read", uint64_t{0})),
+                  el.contains("last_record_id") && el["last_record_id"].is_number()
+                      ? std::to_string(el["last_record_id"].get<uint64_t>()).c_str()
+                      : "(none yet)");
+    } else if (js.contains("cursor")) {
       const std::string cursor = js["cursor"].get<std::string>();
       std::printf("  cursor %s\n", cursor.empty() ? "(none yet)" : cursor.c_str());
       if (js.contains("journal") && js["journal"].is_object())

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "buffer/sqlite_db.h"
+#include "collect/eventlog_source.h"
 #include "collect/journal_source.h"
 #include "outpost/platform/system.h"
 #include "util/units.h"
@@ -110,6 +111,9 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
   for (const JournalSourceConfig& jc : config.journal_sources)
     add(std::make_unique<JournalSource>(jc, context(jc.name, "journal", jc.fields), config.buffer,
                                         clock, logger));
+  for (const EventLogSourceConfig& ec : config.eventlog_sources)
+    add(std::make_unique<EventLogSource>(ec, context(ec.name, "eventlog", ec.fields), config.buffer,
+                                         clock, logger));
 }
 
 Pipeline::~Pipeline() {

@@ -79,6 +79,18 @@ struct JournalSourceConfig {
   std::map<std::string, std::string> fields;
 };
 
+enum class EventLogReadFrom { kTail, kHead };
+
+// One [[source.eventlog]]: a Windows Event Log channel, read through wevtapi.
+struct EventLogSourceConfig {
+  std::string name;         // stream name; default "eventlog.<index>"
+  std::string channel;      // "System", "Microsoft-Windows-Sysmon/Operational", ...
+  std::string query = "*";  // XPath over the channel, or a <QueryList>
+  EventLogReadFrom read_from = EventLogReadFrom::kTail;
+  uint64_t max_message_bytes = 64ULL << 10;
+  std::map<std::string, std::string> fields;
+};
+
 enum class OutputType { kNative, kOtlp, kLoki, kElasticsearch, kSplunkHec };
 // kAuto: what the output's endpoints accept everywhere (native: zstd; otlp, loki,
 // elasticsearch, splunk_hec: gzip).
@@ -159,6 +171,7 @@ struct Config {
   BufferConfig buffer;
   std::vector<FileSourceConfig> file_sources;
   std::vector<JournalSourceConfig> journal_sources;
+  std::vector<EventLogSourceConfig> eventlog_sources;
   std::optional<OutputConfig> output;  // none: the agent only buffers
   ChecksConfig checks;
   std::vector<InventoryQueryConfig> inventory;

@@ -232,6 +232,46 @@ void ReadJournalSource(TableReader& t, int index, JournalSourceConfig& j) {
   j.fields = t.StringMap("fields", "Static fields added to this source's records.");
 }
 
+void ReadEventLogSource(TableReader& t, int index, EventLogSourceConfig& e) {
+  e.name = t.String("name", t.describe() ? "" : "eventlog." + std::to_string(index),
+                    "Stream name for this source's records. Default: \"eventlog.<n>\" (n "
+                    "counts from 0 in file order).");
+  if (!t.describe() && !ValidId(e.name))
+    t.context().Error(
+        t.where("name"), t.KeyPath("name"),
+        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
+  e.channel = t.String("channel", "",
+                       "The event log channel: \"System\", \"Application\", \"Security\", "
+                       "\"Microsoft-Windows-Sysmon/Operational\", ... (wevtutil el lists them).",
+                       {.required = true});
+  if (!t.describe()) {
+    const bool control = std::any_of(e.channel.begin(), e.channel.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    if (e.channel.size() > 255 || control)
+      t.context().Error(t.where("channel"), t.KeyPath("channel"),
+                        "'" + t.KeyPath("channel") +
+                            "' must be a channel name (at most 255 characters, no control "
+                            "characters)");
+  }
+  e.query = t.String("query", e.query,
+                     "XPath filter over the channel's events (as in Event Viewer's XML filter), "
+                     "e.g. \"*[System[(Level=1 or Level=2) and (EventID=7036)]]\", or a whole "
+                     "<QueryList> document. \"*\": every event.");
+  if (!t.describe() && (e.query.empty() || e.query.size() > (64 << 10)))
+    t.context().Error(t.where("query"), t.KeyPath("query"),
+                      "'" + t.KeyPath("query") + "' must be an XPath of 1 byte to 64 KiB",
+                      "use \"*\" for every event");
+  e.read_from = static_cast<EventLogReadFrom>(
+      t.Enum("read_from", 0, {"tail", "head"},
+             "Where the source's first run starts: \"tail\" (events from now on) or \"head\" "
+             "(every event the channel holds). A stored bookmark always wins."));
+  e.max_message_bytes = t.Size(
+      "max_message_bytes", e.max_message_bytes,
+      "Longer messages (and event data values) are cut to this size and marked truncated: true.",
+      256);
+  e.fields = t.StringMap("fields", "Static fields added to this source's records.");
+}
+
 void ReadOutput(TableReader& t, OutputConfig& o) {
   o.type = static_cast<OutputType>(
       t.Enum("type", 0, {"native", "otlp", "loki", "elasticsearch", "splunk_hec"},
@@ -467,6 +507,7 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
              [&](TableReader& t, bool) { ReadBuffer(t, cfg.buffer); });
   std::vector<toml::source_region> name_at;
   std::vector<toml::source_region> journal_at;
+  std::vector<toml::source_region> eventlog_at;
   root.Table("source", "Log sources.", [&](TableReader& s, bool) {
     s.ArrayOfTables("file", "One file source: a set of files tailed into one stream.",
                     [&](TableReader& t, int index) {
@@ -485,6 +526,15 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
                       journal_at.push_back(t.where("name"));
                       cfg.journal_sources.push_back(std::move(j));
                     });
+    s.ArrayOfTables("eventlog",
+                    "One event log source: a Windows Event Log channel, read through wevtapi.",
+                    [&](TableReader& t, int index) {
+                      EventLogSourceConfig e;
+                      ReadEventLogSource(t, index, e);
+                      if (t.describe()) return;
+                      eventlog_at.push_back(t.where("name"));
+                      cfg.eventlog_sources.push_back(std::move(e));
+                    });
   });
   ReportDuplicateNames(root, cfg.file_sources, name_at, "source.file", "two file sources");
   ReportDuplicateNames(root, cfg.journal_sources, journal_at, "source.journal",
@@ -498,6 +548,20 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
           root.context().Error(journal_at[i], "source.journal[" + std::to_string(i) + "].name",
                                "a file source and a journal source are named \"" + f.name + "\"",
                                "give each source its own name");
+  }
+  ReportDuplicateNames(root, cfg.eventlog_sources, eventlog_at, "source.eventlog",
+                       "two event log sources");
+  // Checkpoints are kept per stream name: an event log source's is its own too.
+  if (!root.describe()) {
+    std::set<std::string> others;
+    for (const FileSourceConfig& f : cfg.file_sources) others.insert(f.name);
+    for (const JournalSourceConfig& j : cfg.journal_sources) others.insert(j.name);
+    for (size_t i = 0; i < cfg.eventlog_sources.size(); ++i)
+      if (others.count(cfg.eventlog_sources[i].name))
+        root.context().Error(eventlog_at[i], "source.eventlog[" + std::to_string(i) + "].name",
+                             "an event log source shares the name \"" +
+                                 cfg.eventlog_sources[i].name + "\" with another source",
+                             "give each source its own name");
   }
   root.Table("output", "Where records are sent. Without [output] the agent only buffers.",
              [&](TableReader& t, bool present) {
