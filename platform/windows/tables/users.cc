@@ -35,30 +35,67 @@ std::optional<int64_t> PrimaryGroup(const wchar_t* name) {
   return gid;
 }
 
+// One row from a USER_INFO_1 (comment, home directory and flags may be missing: a
+// level-0 listing gives only the name).
+std::vector<Value> UserRow(const wchar_t* name, const USER_INFO_1* info) {
+  const std::optional<AccountSid> sid = LookupSid(name);
+  const std::optional<int64_t> rid = sid ? sid->rid : std::nullopt;
+  const std::optional<int64_t> gid = PrimaryGroup(name);
+  Value disabled;
+  if (info != nullptr)
+    disabled = Value(int64_t{(info->usri1_flags & UF_ACCOUNTDISABLE) != 0 ? 1 : 0});
+  return {Int(rid),
+          Int(gid),
+          Int(rid),
+          Int(gid),
+          Text(Utf8(name)),
+          info != nullptr ? Text(Utf8(info->usri1_comment)) : Value(),
+          info != nullptr ? Text(Utf8(info->usri1_home_dir)) : Value(),
+          Text("C:\\Windows\\system32\\cmd.exe"),
+          sid ? Text(sid->sid) : Value(),
+          Text("local"),
+          Value(),
+          Value(),
+          Value(),
+          disabled};
+}
+
+// Level 1 where the system supports it (Windows); else level 0 (Wine) and each user's
+// details from NetUserGetInfo level 1, when that answers.
 std::string Generate(const TableEnv& env, const TableQuery&, RowSink& rows) {
+  DWORD level = 1;
   DWORD resume = 0;
   for (int round = 0; round < 1000; ++round) {
     BYTE* buf = nullptr;
     DWORD read = 0, total = 0;
-    const NET_API_STATUS rc = NetUserEnum(nullptr, 1, FILTER_NORMAL_ACCOUNT, &buf,
-                                          MAX_PREFERRED_LENGTH, &read, &total, &resume);
+    NET_API_STATUS rc = NetUserEnum(nullptr, level, FILTER_NORMAL_ACCOUNT, &buf,
+                                    MAX_PREFERRED_LENGTH, &read, &total, &resume);
+    if (rc == ERROR_INVALID_LEVEL && level == 1 && round == 0) {
+      if (buf != nullptr) NetApiBufferFree(buf);
+      buf = nullptr;
+      level = 0;
+      resume = 0;
+      rc = NetUserEnum(nullptr, level, FILTER_NORMAL_ACCOUNT, &buf, MAX_PREFERRED_LENGTH, &read,
+                       &total, &resume);
+    }
     if (rc != NERR_Success && rc != ERROR_MORE_DATA) {
       if (buf != nullptr) NetApiBufferFree(buf);
       return "users: NetUserEnum failed: " + ErrorText(rc);
     }
-    const auto* users = reinterpret_cast<const USER_INFO_1*>(buf);
     bool more = true;
     for (DWORD i = 0; buf != nullptr && i < read && more; ++i) {
-      const USER_INFO_1& u = users[i];
-      if (u.usri1_name == nullptr) continue;
-      const std::optional<AccountSid> sid = LookupSid(u.usri1_name);
-      const std::optional<int64_t> rid = sid ? sid->rid : std::nullopt;
-      const std::optional<int64_t> gid = PrimaryGroup(u.usri1_name);
-      more = rows.Add({Int(rid), Int(gid), Int(rid), Int(gid), Text(Utf8(u.usri1_name)),
-                       Text(Utf8(u.usri1_comment)), Text(Utf8(u.usri1_home_dir)),
-                       Text("C:\\Windows\\system32\\cmd.exe"), sid ? Text(sid->sid) : Value(),
-                       Text("local"), Value(), Value(), Value(),
-                       Value(int64_t{(u.usri1_flags & UF_ACCOUNTDISABLE) != 0 ? 1 : 0})});
+      if (level == 1) {
+        const USER_INFO_1& u = reinterpret_cast<const USER_INFO_1*>(buf)[i];
+        if (u.usri1_name != nullptr) more = rows.Add(UserRow(u.usri1_name, &u));
+        continue;
+      }
+      const wchar_t* name = reinterpret_cast<const USER_INFO_0*>(buf)[i].usri0_name;
+      if (name == nullptr) continue;
+      BYTE* info = nullptr;
+      const bool have = NetUserGetInfo(nullptr, name, 1, &info) == NERR_Success;
+      more = rows.Add(
+          UserRow(name, have && info != nullptr ? reinterpret_cast<USER_INFO_1*>(info) : nullptr));
+      if (info != nullptr) NetApiBufferFree(info);
     }
     if (buf != nullptr) NetApiBufferFree(buf);
     if (!more || env.stopped() || rc != ERROR_MORE_DATA) break;

@@ -27,6 +27,12 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Wine answers some APIs like a bare Windows (no local groups, no socket owners).
+bool UnderWine() {
+  HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
 TEST_CASE("os_version has one row with platform windows and the kernel's numbers", "[tables]") {
   const platform::TableDef& t = FindTable("os_version");
   TableRun r = RunTable(t, "");
@@ -97,7 +103,7 @@ TEST_CASE("users and groups list local accounts with SIDs", "[tables]") {
   const platform::TableDef& g = FindTable("groups");
   TableRun groups = RunTable(g, "");
   REQUIRE(groups.error.empty());
-  REQUIRE_FALSE(groups.rows.empty());
+  if (UnderWine() && groups.rows.empty()) return;  // Wine keeps no local groups
   bool admins = false;
   for (const auto& row : groups.rows) admins |= Cell(g, row, "group_sid") == "S-1-5-32-544";
   CHECK(admins);  // BUILTIN\Administrators exists on every Windows
@@ -157,7 +163,9 @@ TEST_CASE("listening_ports shows a socket this test listens on, with its pid", "
     found = true;
     CHECK(Cell(t, row, "address") == "127.0.0.1");
     CHECK(Cell(t, row, "family") == "2");
-    CHECK(Cell(t, row, "pid") == std::to_string(GetCurrentProcessId()));
+    // Wine does not track socket owners: it reports pid 0.
+    const std::string pid = Cell(t, row, "pid");
+    CHECK((pid == std::to_string(GetCurrentProcessId()) || (UnderWine() && pid == "0")));
   }
   CHECK(found);
 }
