@@ -12,15 +12,22 @@
 //                     time of FILE_BASIC_INFO (metadata change), as osquery
 //   type              "directory", "regular" or "symlink" (a reparse point)
 //   attributes        the set FILE_ATTRIBUTE_* names, comma-separated ("ARCHIVE,HIDDEN")
+//   file_version, product_version  the numeric FILEVERSION and PRODUCTVERSION of the
+//                     file's version resource ("10.0.19041.1"; version.dll), NULL without
+//                     one
+//   symlink_target_path  for a reparse point, the final path the system resolves it to
+//                     (GetFinalPathNameByHandle, without the "\\?\" prefix)
 //
 // NULL (docs/windows-tables.md): uid, gid and mode (osquery derives them from the
-// owner and ACL), block_size, symlink_target_path, the version-resource columns and
-// the shortcut (.lnk) columns.
+// owner and ACL), block_size, original_filename and the shortcut (.lnk) columns.
+#include "windows/tables/win_util.h"  // first: <windows.h>, which winver.h needs
+
+#include <winver.h>
+
 #include <cstdio>
 
 #include "windows/tables/named_paths.h"
 #include "windows/tables/tables.h"
-#include "windows/tables/win_util.h"
 
 namespace outpost::platform::windows_tables {
 namespace {
@@ -55,6 +62,49 @@ std::string FileName(const std::string& path) {
   return cut == std::string::npos ? path : path.substr(cut + 1);
 }
 
+struct Versions {
+  Value file, product;
+};
+
+std::string VersionText(DWORD ms, DWORD ls) {
+  return std::to_string(HIWORD(ms)) + "." + std::to_string(LOWORD(ms)) + "." +
+         std::to_string(HIWORD(ls)) + "." + std::to_string(LOWORD(ls));
+}
+
+Versions ReadVersions(const std::wstring& path) {
+  Versions out;
+  DWORD ignored = 0;
+  const DWORD size = GetFileVersionInfoSizeW(path.c_str(), &ignored);
+  if (size == 0 || size > (16u << 20)) return out;
+  std::vector<BYTE> data(size);
+  if (!GetFileVersionInfoW(path.c_str(), 0, size, data.data())) return out;
+  void* block = nullptr;
+  UINT len = 0;
+  if (!VerQueryValueW(data.data(), L"\\", &block, &len) || block == nullptr ||
+      len < sizeof(VS_FIXEDFILEINFO))
+    return out;
+  const auto* fixed = static_cast<const VS_FIXEDFILEINFO*>(block);
+  if (fixed->dwSignature != 0xFEEF04BD) return out;
+  out.file = Text(VersionText(fixed->dwFileVersionMS, fixed->dwFileVersionLS));
+  out.product = Text(VersionText(fixed->dwProductVersionMS, fixed->dwProductVersionLS));
+  return out;
+}
+
+// Where a reparse point leads; NULL when it cannot be resolved (a dangling link).
+Value FinalPath(const std::wstring& path) {
+  HANDLE h = CreateFileW(path.c_str(), FILE_READ_ATTRIBUTES,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                         OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return Value();
+  std::wstring buf(1024, L'\0');
+  const DWORD n = GetFinalPathNameByHandleW(h, buf.data(), static_cast<DWORD>(buf.size()), 0);
+  CloseHandle(h);
+  if (n == 0 || n >= buf.size()) return Value();
+  buf.resize(n);
+  if (buf.rfind(L"\\\\?\\", 0) == 0) buf.erase(0, 4);
+  return Text(Utf8(buf));
+}
+
 std::optional<std::vector<Value>> FileRow(const std::string& path, const std::string& directory) {
   HANDLE h =
       CreateFileW(Wide(path).c_str(), FILE_READ_ATTRIBUTES,
@@ -84,6 +134,8 @@ std::optional<std::vector<Value>> FileRow(const std::string& path, const std::st
     ctime = Value(UnixTime(ft));
   }
   const char* type = link ? "symlink" : (a & FILE_ATTRIBUTE_DIRECTORY) ? "directory" : "regular";
+  const Versions versions =
+      (a & FILE_ATTRIBUTE_DIRECTORY) != 0 || link ? Versions{} : ReadVersions(Wide(path));
   return std::vector<Value>{
       Text(path),
       Text(directory),
@@ -102,11 +154,13 @@ std::optional<std::vector<Value>> FileRow(const std::string& path, const std::st
       Value(static_cast<int64_t>(info.nNumberOfLinks)),
       Value(int64_t{link ? 1 : 0}),
       Text(type),
-      Value(),
+      link ? FinalPath(Wide(path)) : Value(),
       Text(Attributes(a)),
       Text(serial),
       Text(id),
-  };  // the version, shortcut and hidden columns: NULL (padded)
+      versions.file,
+      versions.product,
+  };  // original_filename, the shortcut and hidden columns: NULL (padded)
 }
 
 std::string Generate(const TableEnv& env, const TableQuery& query, RowSink& rows) {

@@ -39,6 +39,9 @@ int64_t Ms(const FILETIME& ft) {
 }
 
 struct Handle {
+  Handle() = default;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
   HANDLE h = nullptr;
   ~Handle() {
     if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);

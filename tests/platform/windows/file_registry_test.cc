@@ -163,6 +163,20 @@ TEST_CASE("file and hash describe a temporary file with known digests", "[tables
   CHECK(found ==
         std::vector<std::string>{folder + "\\abc.txt", folder + "\\sub", folder + "\\sub\\x.txt"});
 
+  // A system DLL has a version resource: file_version and product_version are set.
+  wchar_t system[MAX_PATH];
+  const UINT n = GetSystemDirectoryW(system, MAX_PATH);
+  REQUIRE((n > 0 && n < MAX_PATH));
+  std::string dll;
+  for (UINT i = 0; i < n; ++i) dll += static_cast<char>(system[i]);  // ASCII on every system
+  dll += "\\kernel32.dll";
+  TableRun k = RunTable(f, "", {{"path", dll}});
+  REQUIRE(k.rows.size() == 1);
+  const std::string version = Cell(f, k.rows[0], "file_version");
+  CHECK(std::count(version.begin(), version.end(), '.') == 3);
+  CHECK_FALSE(Cell(f, k.rows[0], "product_version").empty());
+  CHECK(Cell(f, fr.rows[0], "file_version").empty());  // abc.txt has none
+
   // Missing and relative paths name nothing.
   CHECK(RunTable(f, "", {{"path", folder + "\\nope.txt"}}).rows.empty());
   CHECK(RunTable(h, "", {{"path", "abc.txt"}}).rows.empty());
