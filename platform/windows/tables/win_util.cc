@@ -114,7 +114,9 @@ std::optional<AccountSid> SidInfo(PSID sid) {
   return out;
 }
 
-std::optional<AccountSid> LookupSid(const std::wstring& name) {
+namespace {
+
+std::optional<AccountSid> LookupOne(const std::wstring& name) {
   DWORD sid_size = 0, domain_size = 0;
   SID_NAME_USE use;
   LookupAccountNameW(nullptr, name.c_str(), nullptr, &sid_size, nullptr, &domain_size, &use);
@@ -125,6 +127,18 @@ std::optional<AccountSid> LookupSid(const std::wstring& name) {
                           &use))
     return std::nullopt;
   return SidInfo(sid.data());
+}
+
+}  // namespace
+
+std::optional<AccountSid> LookupSid(const std::wstring& name) {
+  wchar_t computer[MAX_COMPUTERNAME_LENGTH + 1];
+  DWORD len = MAX_COMPUTERNAME_LENGTH + 1;
+  if (GetComputerNameW(computer, &len)) {
+    if (std::optional<AccountSid> local = LookupOne(std::wstring(computer, len) + L"\\" + name))
+      return local;
+  }
+  return LookupOne(name);
 }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {

@@ -58,7 +58,9 @@ class RegKey {
 };
 
 // The SID of a local account or group by name ("S-1-5-21-...-500") and its relative
-// id (the last sub-authority: osquery's uid/gid on Windows); nullopt when unknown.
+// id (the last sub-authority: osquery's uid/gid on Windows); nullopt when unknown. The
+// name is looked up as COMPUTER\name first, so that on a domain member a domain account
+// of the same name is not taken for the local one; then as given (BUILTIN groups).
 struct AccountSid {
   std::string sid;
   std::optional<int64_t> rid;
