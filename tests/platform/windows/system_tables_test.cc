@@ -223,5 +223,34 @@ TEST_CASE("bitlocker_info gives every fixed drive a status that says what is kno
   }
 }
 
+// A sink that wants one row: every table must stop at the first refusal, and no row
+// may have more values than the table has columns.
+class OneRowSink final : public platform::RowSink {
+ public:
+  explicit OneRowSink(size_t columns) : columns_(columns) {}
+  bool Add(std::vector<platform::Value> row) override {
+    ++calls;
+    CHECK(row.size() <= columns_);
+    return false;
+  }
+  int calls = 0;
+
+ private:
+  size_t columns_;
+};
+
+TEST_CASE("every Windows table stops when the sink wants no more rows", "[tables]") {
+  for (const platform::TableDef& t : platform::DeviceTables()) {
+    INFO(t.name);
+    bool needs_constraint = t.name == "registry";
+    for (const platform::ColumnDef& c : t.columns) needs_constraint |= c.required;
+    if (needs_constraint) continue;
+    OneRowSink sink(t.columns.size());
+    const std::string error = t.generate(platform::TableEnv{}, platform::TableQuery{}, sink);
+    CHECK(error.empty());
+    CHECK(sink.calls <= 1);
+  }
+}
+
 }  // namespace
 }  // namespace outpost::test
