@@ -88,6 +88,16 @@ bool Cli::LoadConfig(ConfigParseResult& out) {
   return true;
 }
 
+bool Cli::ReloadConfig(ConfigParseResult& out, std::vector<std::string>& errors) const {
+  out = LoadConfigFile(ConfigPath(), ParseOptions());
+  errors.clear();
+  for (const ConfigDiagnostic& d : out.diagnostics)
+    if (d.is_error()) errors.push_back(d.ToString());
+  if (!out.ok()) return false;
+  ApplyOverrides(out);
+  return true;
+}
+
 void Cli::ApplyOverrides(ConfigParseResult& r) const {
   auto set = [&](std::string_view key, const std::string& value) {
     for (auto& v : r.effective)

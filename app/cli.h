@@ -55,6 +55,10 @@ class Cli {
   // Loads the config and applies the global overrides (--state-dir, --log-level).
   // On errors prints every diagnostic on stderr and returns false.
   bool LoadConfig(ConfigParseResult& out);
+  // SIGHUP: loads the config again with the command line's overrides, touching neither
+  // the logger nor stderr (other threads log while it runs). On errors returns false
+  // with each diagnostic ("file:line:col: error: ...") in `errors`.
+  bool ReloadConfig(ConfigParseResult& out, std::vector<std::string>& errors) const;
   // Applies --state-dir, --log-level and --log-format to a loaded config and to its
   // effective values (what `config show` prints).
   void ApplyOverrides(ConfigParseResult& r) const;

@@ -497,9 +497,14 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
         if (platform::StopRequested() || plan.kind != RestartPlan::Kind::kNone) return true;
         if (!platform::TakeReloadRequest()) return false;
         ConfigParseResult next;
-        if (!cli.LoadConfig(next)) {
-          log.Error("SIGHUP: " + cli.ConfigPath().string() +
-                    " has errors (above); the running config stays");
+        std::vector<std::string> errors;
+        if (!cli.ReloadConfig(next, errors)) {
+          for (const std::string& e : errors) log.Error("SIGHUP: " + e);
+          const std::string summary = cli.ConfigPath().string() + " has " +
+                                      std::to_string(errors.size()) +
+                                      " error(s); the running config stays";
+          log.Error("SIGHUP: " + summary);
+          pipeline.SetReloadError(summary, errors);
           return false;
         }
         RestartPlan::Kind none = RestartPlan::Kind::kNone;

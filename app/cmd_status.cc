@@ -197,6 +197,11 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
   out["agent"]["agent_id"] = agent.value("agent_id", "");
   out["agent"]["started_at_ms"] = agent.value("started_at_ms", int64_t{0});
   out["agent"]["status_updated_at_ms"] = agent.value("updated_at_ms", int64_t{0});
+  // [limits] as the running agent last saw them; a SIGHUP reload that was refused.
+  out["limits"] = running && agent.contains("limits") ? agent["limits"] : nlohmann::json();
+  out["reload_error"] =
+      running && agent.contains("reload_error") ? agent["reload_error"] : nlohmann::json();
+  if (!out["reload_error"].is_null()) attention = true;
   // The uploader's own report (ship.status), when there is an [output].
   if (config.output) {
     nlohmann::json ship = nlohmann::json::object();
@@ -239,6 +244,28 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     std::printf(
         "PAUSED   buffer.db is full: file sources wait (nothing is lost) until space "
         "returns\n");
+  if (const nlohmann::json& l = out["limits"]; l.is_object()) {
+    std::printf("limits  ");
+    if (l.value("max_cpu_percent", int64_t{0}) > 0)
+      std::printf(
+          " cpu %lld%%%s (waited %llu times, %s in all)",
+          static_cast<long long>(l.value("max_cpu_percent", int64_t{0})),
+          l.value("cpu_throttled", false) ? ", reading slowed now" : "",
+          static_cast<unsigned long long>(l.value("cpu_waits", uint64_t{0})),
+          FormatDuration(std::chrono::milliseconds(l.value("cpu_wait_ms", int64_t{0}))).c_str());
+    if (l.value("max_memory", uint64_t{0}) > 0)
+      std::printf(" memory %s of %s%s", FormatBytes(l.value("rss_bytes", uint64_t{0})).c_str(),
+                  FormatSize(l.value("max_memory", uint64_t{0})).c_str(),
+                  l.value("memory_over", false) ? ", OVER: sources paused" : "");
+    std::printf("\n");
+  }
+  if (const nlohmann::json& re = out["reload_error"]; re.is_object()) {
+    std::printf("RELOAD   refused %s: %s\n", Ago(re.value("at_ms", int64_t{0}), now_ms).c_str(),
+                re.value("message", "").c_str());
+    if (re.contains("errors") && re["errors"].is_array())
+      for (const auto& e : re["errors"])
+        if (e.is_string()) std::printf("  ! %s\n", e.get<std::string>().c_str());
+  }
   for (const auto& js : out["sources"]) {
     std::printf("source   %s (%s)%s\n", js["name"].get<std::string>().c_str(),
                 js["type"].get<std::string>().c_str(), js["polling"].get<bool>() ? " polling" : "");

@@ -553,6 +553,8 @@ Result<std::vector<Checkpoint>> BufferStore::LoadCheckpoints(std::string_view so
 uint64_t BufferStore::used_bytes() const { return impl_->used_bytes; }
 uint64_t BufferStore::max_bytes() const { return impl_->options.max_bytes; }
 
+void BufferStore::ReleaseMemory() { impl_->db.ReleaseMemory(); }
+
 Status BufferStore::RefreshUsage() {
   Result<int64_t> version = QueryInt64(impl_->db, "PRAGMA data_version");
   if (!version.ok()) return version.status().WithContext("reading the usage of " + impl_->Name());

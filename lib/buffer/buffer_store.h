@@ -168,6 +168,8 @@ class BufferStore {
   uint64_t max_bytes() const;
   bool Full() const { return used_bytes() >= max_bytes(); }
   Status RefreshUsage();
+  // Gives SQLite's unused cache pages back ([limits] max_memory).
+  void ReleaseMemory();
 
   Result<BufferStats> Stats();
 

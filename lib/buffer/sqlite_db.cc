@@ -34,6 +34,10 @@ Status NotOpen() { return Internal("sqlite: the connection or statement is not o
 
 std::string SqliteVersion() { return sqlite3_libversion(); }
 
+void SetSqliteSoftHeapLimit(uint64_t bytes) {
+  sqlite3_soft_heap_limit64(static_cast<sqlite3_int64>(bytes));
+}
+
 Code SqliteCode(int result_code) {
   switch (result_code & 0xff) {
     case SQLITE_OK:
@@ -140,6 +144,10 @@ Result<Statement> Db::Prepare(std::string_view sql, bool persistent) {
 int64_t Db::LastInsertRowId() const { return db_ != nullptr ? sqlite3_last_insert_rowid(db_) : 0; }
 
 int64_t Db::Changes() const { return db_ != nullptr ? sqlite3_changes64(db_) : 0; }
+
+void Db::ReleaseMemory() {
+  if (db_ != nullptr) sqlite3_db_release_memory(db_);
+}
 
 bool Db::InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 

@@ -26,6 +26,10 @@ namespace outpost {
 // "3.40.1"
 std::string SqliteVersion();
 
+// Caps the memory SQLite's page caches may hold, process-wide, in bytes (0: no cap).
+// Soft: SQLite gives cached pages back first and only grows past it when it must.
+void SetSqliteSoftHeapLimit(uint64_t bytes);
+
 // How SQLite result codes become outpost codes:
 //   SQLITE_FULL                       -> kUnavailable ("disk full")
 //   SQLITE_BUSY, SQLITE_LOCKED        -> kUnavailable (another connection holds a lock)
@@ -74,6 +78,9 @@ class Db {
   // True between BEGIN and COMMIT/ROLLBACK (SQLite may roll back by itself after
   // SQLITE_FULL or an I/O error, which ends the transaction).
   bool InTransaction() const;
+
+  // Gives this connection's unused cache pages back to the heap.
+  void ReleaseMemory();
 
   // Closes the connection now (also done by the destructor). Statements prepared on
   // it must be gone first.

@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "buffer/sqlite_db.h"
 #include "collect/journal_source.h"
+#include "outpost/platform/system.h"
 #include "util/units.h"
 
 namespace outpost {
@@ -69,7 +72,20 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
       store_(store),
       watcher_(watcher),
       clock_(clock),
-      log_(logger, "pipeline") {
+      log_(logger, "pipeline"),
+      governor_(config.limits, clock, [this] {
+        ResourceGovernor::Probes p = ResourceGovernor::ProcessProbes();
+        p.release_memory = [this] {
+          {
+            std::lock_guard<std::mutex> lk(store_mu_);
+            store_.ReleaseMemory();
+          }
+          platform::ReleaseFreeMemory();
+        };
+        return p;
+      }()) {
+  // SQLite's caches are the agent's largest; a quarter of the limit keeps them in line.
+  if (config.limits.max_memory > 0) SetSqliteSoftHeapLimit(config.limits.max_memory / 4);
   // A source's records: this agent, its stream, agent.fields overlaid with its own.
   auto context = [&](const std::string& stream, const char* source,
                      const std::map<std::string, std::string>& fields) {
@@ -241,11 +257,38 @@ void Pipeline::CheckPause() {
   paused_ = full;
 }
 
+bool Pipeline::GovernorHolds() {
+  if (!governor_.enabled()) return false;
+  for (;;) {
+    const bool wait = governor_.MustWait();
+    if (std::string notice = governor_.TakeMemoryNotice(); !notice.empty()) log_.Warn(notice);
+    if (governor_.status_version() != governor_version_) {
+      governor_version_ = governor_.status_version();
+      status_dirty_ = true;
+    }
+    // --once cannot come back later: it waits for the CPU budget here. Memory above the
+    // limit does not stop a one-shot run (it ends and gives everything back anyway).
+    if (!wait || !blocking_) return wait;
+    if (!governor_.cpu_throttled()) return false;
+    const std::optional<MonoTime> at = governor_.ResumeAt();
+    if (at) std::this_thread::sleep_until(*at);  // the CPU clock, not the fake one, runs
+  }
+}
+
+void Pipeline::SetReloadError(const std::string& summary, const std::vector<std::string>& errors) {
+  reload_error_ = summary;
+  reload_errors_ = errors;
+  reload_error_at_ms_ = WallMs(clock_);
+  status_dirty_ = true;
+  WriteStatus(true);
+}
+
 void Pipeline::DrainSource(Stream& s, bool flush_all) {
   Source& src = *s.source;
   for (int guard = 0; guard < 1 << 20; ++guard) {
     if (s.stuck && !Commit(s, false)) return;
     if (paused_) return;
+    if (GovernorHolds()) return;
     Source::ReadOutcome o = src.Read(flush_all);
     if (o == Source::ReadOutcome::kIdle) o = src.Tick();
     if (o == Source::ReadOutcome::kIdle) return;
@@ -313,6 +356,7 @@ std::optional<MonoTime> Pipeline::NextDeadline() const {
   }
   if (polling) consider(next_poll_);
   if (paused_) consider(next_usage_check_);
+  consider(governor_.ResumeAt());
   if (status_dirty_) consider(next_status_);
   return d;
 }
@@ -379,6 +423,10 @@ void Pipeline::WriteStatus(bool force) {
   j["records_committed"] = records_committed_;
   j["chunks_committed"] = chunks_committed_;
   j["last_error"] = last_error_;
+  if (governor_.enabled()) j["limits"] = nlohmann::json::parse(governor_.StatusJson());
+  if (!reload_error_.empty())
+    j["reload_error"] = {
+        {"message", reload_error_}, {"errors", reload_errors_}, {"at_ms", reload_error_at_ms_}};
   nlohmann::json sources = nlohmann::json::array();
   for (const auto& s : streams_) {
     nlohmann::json js;

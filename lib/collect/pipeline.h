@@ -25,6 +25,7 @@
 
 #include "buffer/buffer_store.h"
 #include "collect/file_source.h"
+#include "collect/governor.h"
 #include "collect/sealer.h"
 #include "collect/source.h"
 #include "config/config.h"
@@ -72,6 +73,10 @@ class Pipeline {
   // Called (on the agent's thread) after chunks were committed: the shipper's wake-up.
   void set_on_commit(std::function<void()> fn) { on_commit_ = std::move(fn); }
 
+  // A SIGHUP reload that was refused: shown in the status (`outpost status`) until the
+  // agent restarts. Call from the thread that runs Run() (its stop predicate).
+  void SetReloadError(const std::string& summary, const std::vector<std::string>& errors);
+
   // Records read and chunks committed since Start (for --once summaries and tests).
   uint64_t records_committed() const { return records_committed_; }
   uint64_t chunks_committed() const { return chunks_committed_; }
@@ -85,6 +90,8 @@ class Pipeline {
   bool Commit(Stream& s, bool seal);
   void DrainSource(Stream& s, bool flush_all);
   void CheckPause();
+  // [limits]: true when reading must wait now (in --once, waits for CPU budget itself).
+  bool GovernorHolds();
   void WriteStatus(bool force);
   void CollectDone();
   std::optional<MonoTime> NextDeadline() const;
@@ -102,6 +109,11 @@ class Pipeline {
   bool blocking_ = false;
   std::function<void()> on_commit_;  // --once: wait for room in the sealer instead of returning
   bool paused_ = false;
+  ResourceGovernor governor_;
+  uint64_t governor_version_ = 0;
+  std::string reload_error_;
+  std::vector<std::string> reload_errors_;
+  int64_t reload_error_at_ms_ = 0;
   MonoTime next_usage_check_{};
   MonoTime next_rescan_{};
   MonoTime next_poll_{};

@@ -143,6 +143,16 @@ struct UpdateConfig {
   std::filesystem::path ca_file;  // empty: the system CAs
 };
 
+// [limits]: what `outpost run` may take from the machine (lib/collect/governor.h).
+struct LimitsConfig {
+  // Average CPU of the whole agent, in percent of one core; 0: no limit. Above it the
+  // sources read more slowly (their data waits in the files and the journal).
+  int64_t max_cpu_percent = 0;
+  // Resident memory; 0: no limit. Above it the sources pause and caches are released
+  // until the agent is back under 90% of it.
+  uint64_t max_memory = 0;
+};
+
 struct Config {
   std::filesystem::path source_file;  // where it was read from; empty for defaults
   AgentConfig agent;
@@ -153,6 +163,7 @@ struct Config {
   ChecksConfig checks;
   std::vector<InventoryQueryConfig> inventory;
   UpdateConfig update;
+  LimitsConfig limits;
 };
 
 }  // namespace outpost

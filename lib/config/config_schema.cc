@@ -426,6 +426,23 @@ void ReadUpdate(TableReader& t, UpdateConfig& u) {
   if (!t.describe() && !u.ca_file.empty()) RequireFile(t, "ca_file", u.ca_file);
 }
 
+void ReadLimits(TableReader& t, LimitsConfig& l) {
+  l.max_cpu_percent = t.Int(
+      "max_cpu_percent", l.max_cpu_percent, 0, 6400,
+      "Average CPU the agent may use, in percent of one core (all its threads; 150 = one and "
+      "a half cores); 0: no limit. Above it the sources read more slowly: their data waits in "
+      "the files and the journal, nothing is dropped.");
+  l.max_memory = t.Size("max_memory", l.max_memory,
+                        "Resident memory the agent may use; 0: no limit. Above it the sources "
+                        "pause and caches are given back until it is under 90% of this.",
+                        0);
+  if (!t.describe() && l.max_memory != 0 && l.max_memory < (16ULL << 20))
+    t.context().Error(t.where("max_memory"), t.KeyPath("max_memory"),
+                      "'limits.max_memory' (" + FormatSize(l.max_memory) +
+                          ") is below the 16 MiB the agent needs to run",
+                      "set it to 16MiB or more, or 0 for no limit");
+}
+
 // Each element of an array of tables ([[source.file]], [[inventory]]) needs its own name.
 template <typename T>
 void ReportDuplicateNames(TableReader& root, const std::vector<T>& items,
@@ -503,6 +520,8 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
   ReportDuplicateNames(root, cfg.inventory, inventory_at, "inventory", "two inventory queries");
   root.Table("update", "Self-update from a signed release feed.",
              [&](TableReader& t, bool) { ReadUpdate(t, cfg.update); });
+  root.Table("limits", "What outpost run may take from the machine.",
+             [&](TableReader& t, bool) { ReadLimits(t, cfg.limits); });
 }
 
 }  // namespace outpost::config_internal

@@ -1,13 +1,21 @@
-// POSIX host name and terminal detection (Linux and macOS).
+// POSIX host name, terminal detection, limits and process usage (Linux and macOS).
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #ifdef __linux__
 #include <sys/syscall.h>
 #endif
+#include <time.h>
 #include <unistd.h>
+#ifdef __APPLE__
+#include <mach/mach.h>
+#endif
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 
 #include "outpost/platform/system.h"
@@ -42,6 +50,39 @@ unsigned long RaiseOpenFileLimit() {
 }
 
 long ProcessId() { return static_cast<long>(getpid()); }
+
+std::chrono::nanoseconds ProcessCpuTime() {
+  struct timespec ts {};
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return std::chrono::nanoseconds(0);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+uint64_t ProcessResidentBytes() {
+#ifdef __APPLE__
+  mach_task_basic_info_data_t info{};
+  mach_msg_type_number_t count = MACH_TASK_BASIC_INFO_COUNT;
+  if (task_info(mach_task_self(), MACH_TASK_BASIC_INFO, reinterpret_cast<task_info_t>(&info),
+                &count) != KERN_SUCCESS)
+    return 0;
+  return info.resident_size;
+#else
+  // /proc/self/statm: sizes in pages; the second is the resident set.
+  std::FILE* f = std::fopen("/proc/self/statm", "re");
+  if (!f) return 0;
+  unsigned long long total = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &total, &resident);
+  std::fclose(f);
+  const long page = sysconf(_SC_PAGESIZE);
+  if (n != 2 || page <= 0) return 0;
+  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(page);
+#endif
+}
+
+void ReleaseFreeMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 bool SetProcessPriority(int nice, int io, std::string* error) {
   bool ok = true;

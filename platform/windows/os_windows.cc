@@ -3,6 +3,8 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+// After windows.h: GetProcessMemoryInfo (kernel32's K32 entry point on Windows 7+).
+#include <psapi.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -75,6 +77,26 @@ std::string WritePrivateFile(const std::filesystem::path& path, std::string_view
 unsigned long RaiseOpenFileLimit() { return 0; }
 
 long ProcessId() { return static_cast<long>(GetCurrentProcessId()); }
+
+std::chrono::nanoseconds ProcessCpuTime() {
+  FILETIME created{}, exited{}, kernel{}, user{};
+  if (!GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user))
+    return std::chrono::nanoseconds(0);
+  auto ticks = [](const FILETIME& ft) {  // 100 ns units
+    return (static_cast<uint64_t>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime;
+  };
+  return std::chrono::nanoseconds((ticks(kernel) + ticks(user)) * 100);
+}
+
+uint64_t ProcessResidentBytes() {
+  PROCESS_MEMORY_COUNTERS pmc{};
+  pmc.cb = sizeof pmc;
+  if (!GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc)) return 0;
+  return static_cast<uint64_t>(pmc.WorkingSetSize);
+}
+
+// The Windows heap gives whole free segments back on its own.
+void ReleaseFreeMemory() {}
 
 bool SetProcessPriority(int nice, int io, std::string* error) {
   if (nice != 0 && !SetPriorityClass(GetCurrentProcess(), nice > 0 ? BELOW_NORMAL_PRIORITY_CLASS

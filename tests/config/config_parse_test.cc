@@ -401,4 +401,24 @@ journalctl = ""
             "[[source.journal]] its own name)"));
 }
 
+TEST_CASE("limits: CPU share and memory, with their bounds") {
+  auto ok = Parse("[limits]\nmax_cpu_percent = 25\nmax_memory = \"64MiB\"\n");
+  REQUIRE(ok.ok());
+  CHECK(ok.config.limits.max_cpu_percent == 25);
+  CHECK(ok.config.limits.max_memory == 64ULL << 20);
+  auto none = Parse("");
+  CHECK(none.config.limits.max_cpu_percent == 0);
+  CHECK(none.config.limits.max_memory == 0);
+
+  auto r = Parse("[limits]\nmax_cpu_percent = -5\nmax_memory = \"4MiB\"\n");
+  CHECK_FALSE(r.ok());
+  bool cpu_error = false;
+  for (const auto& d : r.diagnostics)
+    cpu_error |= d.line == 2 && d.message.find("max_cpu_percent") != std::string::npos;
+  CHECK(cpu_error);
+  CHECK(Has(r,
+            "t.toml:3:14: error: 'limits.max_memory' (4MiB) is below the 16 MiB the agent "
+            "needs to run (set it to 16MiB or more, or 0 for no limit)"));
+}
+
 }  // namespace outpost

@@ -201,7 +201,7 @@ class PipelineTestCase(unittest.TestCase):
         s.update(options)
         return {k: v for k, v in s.items() if v is not None}
 
-    def write_config(self, sources, agent=None, buffer=None):
+    def write_config(self, sources, agent=None, buffer=None, extra=""):
         out = ["[agent]", "state_dir = %s" % toml_value(self.native(self.state))]
         for k, v in (agent or {}).items():
             out.append("%s = %s" % (k, toml_value(v)))
@@ -223,7 +223,7 @@ class PipelineTestCase(unittest.TestCase):
                 for k, v in multiline.items():
                     out.append("%s = %s" % (k, toml_value(v)))
         with open(self.config_path, "w", newline="\n") as f:
-            f.write("\n".join(out) + "\n")
+            f.write("\n".join(out) + "\n" + extra)
         if self.user:
             os.chown(self.config_path, *self.user)
 
@@ -232,6 +232,7 @@ class PipelineTestCase(unittest.TestCase):
         env = dict(os.environ)
         if under_emulator():
             env["WINEDEBUG"] = "-all"
+        env.update(getattr(self, "extra_env", {}))
         return env
 
     def preexec(self):
@@ -982,9 +983,23 @@ class LiveAgentTest(PipelineTestCase):
             f.write("\n[buffer\nbroken = \n")
         agent.proc.send_signal(signal.SIGHUP)
         self.wait_for("the rejection in the log", lambda: (
-            "has errors (above); the running config stays" in agent.log(), None), agent=agent)
+            "error(s); the running config stays" in agent.log(), None), agent=agent)
         log = agent.log()
-        self.write_config([self.source("a.log")])  # for `buffer export` below; no SIGHUP
+        self.write_config([self.source("a.log")])  # for `status`, `buffer export`; no SIGHUP
+        # `outpost status` (which needs a config that loads) shows the refused reload,
+        # with each error's file:line.
+        def refused():
+            st, _ = self.status()
+            return st.get("reload_error") is not None, st
+        status = self.wait_for("the refused reload in status", refused, agent=agent)
+        reload_error = status["reload_error"]
+        self.assertIn("the running config stays", reload_error["message"])
+        self.assertTrue(any(os.path.basename(self.config_path) + ":12:" in e
+                            for e in reload_error["errors"]), reload_error)
+        self.assertTrue(status["attention"])
+        text = self.run_outpost("status")
+        self.assertIn("RELOAD   refused", text.stdout)
+        self.assertIn(":12:", text.stdout)
         lines = self.lines("after", 0, 5)
         self.append_lines("a.log", lines)
         self.wait_for("lines read with the old config", lambda: (self.messages() == lines, None),
@@ -992,6 +1007,39 @@ class LiveAgentTest(PipelineTestCase):
         self.assertIn(os.path.basename(self.config_path) + ":12:", log, "file:line")
         rc, _ = agent.stop(signal.SIGTERM)
         self.assertEqual(rc, 0, log)
+
+    def test_memory_limit_pauses_the_sources_and_they_resume_without_loss(self):
+        # The agent's resident size comes from a file (OUTPOST_TEST_RSS_FILE), so the test
+        # decides when it is over limits.max_memory.
+        rss = os.path.join(self.dir, "rss")
+        with open(rss, "w") as f:
+            f.write(str(1 << 30))
+        self.extra_env = {"OUTPOST_TEST_RSS_FILE": self.native(rss)}
+        self.write_config([self.source("a.log")], extra='[limits]\nmax_memory = "64MiB"\n')
+        self.append("a.log", "")
+        agent = self.start_agent()
+        st = self.wait_for("memory over the limit in status", lambda: (
+            ((self.status()[0].get("limits") or {}).get("memory_over") is True),
+            self.status()[0]), agent=agent)
+        self.assertEqual(st["limits"]["max_memory"], 64 << 20)
+        self.assertEqual(st["limits"]["rss_bytes"], 1 << 30)
+        lines = self.lines("m", 0, 50)
+        self.append_lines("a.log", lines)
+        # Paused: a running agent reads new lines within 100 ms; these stay in the file.
+        time.sleep(2)
+        self.assertEqual(self.status()[0]["sources"][0].get("open_chunk_records"), 0)
+        self.assertEqual(self.messages(), [])
+        with open(rss, "w") as f:
+            f.write(str(50 << 20))  # under 90% of the limit: sources resume
+        self.wait_for("every line once", lambda: (self.messages() == lines, self.messages()),
+                      agent=agent)
+        self.wait_for("memory back under the limit in status", lambda: (
+            self.status()[0]["limits"]["memory_over"] is False, None), agent=agent)
+        rc, _ = agent.stop(signal.SIGTERM)
+        log = agent.log()
+        self.assertEqual(rc, 0, log)
+        self.assertIn("is above limits.max_memory (64MiB): sources pause", log)
+        self.assertIn("is back under limits.max_memory (64MiB): sources resume", log)
 
     @posix_only("signals and file locks")
     def test_second_agent_on_the_same_state_dir_is_refused(self):

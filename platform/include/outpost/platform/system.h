@@ -1,6 +1,8 @@
 // Facts about the machine and process that the build or the OS decides.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,5 +36,15 @@ long ProcessId();
 // them). Windows: nice > 0 is BELOW_NORMAL_PRIORITY_CLASS, < 0 ABOVE_NORMAL, io > 0
 // background I/O is not set. False with `error` when the OS refused.
 bool SetProcessPriority(int nice, int io, std::string* error);
+
+// CPU time (user + system, all threads) this process has used since it started.
+std::chrono::nanoseconds ProcessCpuTime();
+
+// This process's resident memory in bytes; 0 when the OS does not say.
+uint64_t ProcessResidentBytes();
+
+// Gives memory the allocator holds free back to the OS where it keeps it (glibc's
+// malloc_trim); nothing elsewhere.
+void ReleaseFreeMemory();
 
 }  // namespace outpost::platform
