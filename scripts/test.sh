@@ -107,7 +107,7 @@ imports=$(x86_64-w64-mingw32-objdump -p build/windows/app/outpost.exe | sed -n '
 echo "imports: $(echo $imports)"
 for dll in $imports; do
   case "${dll,,}" in
-    kernel32.dll | advapi32.dll | bcrypt.dll | crypt32.dll | msvcrt.dll | ws2_32.dll | secur32.dll | user32.dll | winmm.dll | ntdll.dll | wevtapi.dll) ;;
+    kernel32.dll | advapi32.dll | bcrypt.dll | crypt32.dll | msvcrt.dll | ws2_32.dll | secur32.dll | user32.dll | winmm.dll | ntdll.dll | wevtapi.dll | netapi32.dll | iphlpapi.dll | version.dll) ;;
     *) echo "outpost.exe imports a non-system DLL: $dll" >&2; exit 1 ;;
   esac
 done
