@@ -724,7 +724,8 @@ std::string FormatDate(double unix_seconds) {
   }
   int64_t y = 0, m = 0, d = 0;
   CivilFromDays(days, y, m, d);
-  char buf[32];
+  // Sized for any six long longs (the compiler cannot see the ranges above).
+  char buf[128];
   std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
                 static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
                 static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
