@@ -1,8 +1,8 @@
 // The Service Control Manager's plan (platform/windows/service_scm.cc): the sc.exe
 // steps for install, reinstall, uninstall, start and stop, and the quoting of the
-// service's command line. Pure functions: nothing here touches the SCM, except the
-// last test, which asks it about a service and expects an answer.
-#include <catch2/catch_test_macros.hpp>
+// service's command line. Nothing here touches the SCM (a --root plan is refused
+// before it is asked).
+#include <catch.hpp>
 
 #include "outpost/platform/service.h"
 #include "windows/service_scm.h"
