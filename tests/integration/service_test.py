@@ -216,6 +216,13 @@ class ServiceTest(unittest.TestCase):
         self.assertIn("--dry-run", r.out)
         self.assertNotIn("--unit-dir", r.out)  # test hooks stay hidden
 
+    def test_run_service_is_only_for_windows(self):
+        if ARGS.emulator:
+            self.skipTest("POSIX builds (windows_service_test.py covers Windows)")
+        r = self.run_outpost("run", "--service")
+        self.assertEqual(r.returncode, 2, r.text)
+        self.assertIn("run --service is only for Windows", r.err)
+
     def test_windows_asks_the_service_control_manager(self):
         if not ARGS.emulator:
             self.skipTest("the Windows build, under the emulator")
