@@ -47,9 +47,25 @@ class WindowsServiceTest(unittest.TestCase):
             f.write("[agent]\nstate_dir = '%s'\n\n[buffer]\nchunk_max_age = '100ms'\n\n"
                     "[[source.file]]\nname = 'app'\npaths = ['%s']\nstart_at = 'beginning'\n"
                     % (native(self.state), native(os.path.join(self.logs, "app.log"))))
+        # Under Wine a service lives only as long as the prefix's wineserver, which shuts
+        # down (taking services.exe and the service with it, without a stop control) a
+        # few seconds after the last ordinary Wine process ends; the next Wine process
+        # then starts an auto-start service afresh. A cmd.exe waiting on its stdin keeps
+        # the wineserver up for the whole test (docs/service.md, Under Wine).
+        self.holder = subprocess.Popen([ARGS.emulator, "cmd.exe"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       env=dict(os.environ, WINEDEBUG="-all"))
+        self.addCleanup(self.release_holder)
         # A service left by an earlier, interrupted run would make this one lie.
         self.uninstall_quietly()
         self.addCleanup(self.uninstall_quietly)
+
+    def release_holder(self):
+        try:
+            self.holder.communicate(b"exit\r\n", timeout=60)
+        except subprocess.TimeoutExpired:
+            self.holder.kill()
+            self.holder.wait()
 
     def run_outpost(self, *args, timeout=180):
         argv = [ARGS.emulator, ARGS.binary, *args]
