@@ -52,6 +52,11 @@ class WindowsServiceTest(unittest.TestCase):
         # few seconds after the last ordinary Wine process ends; the next Wine process
         # then starts an auto-start service afresh. A cmd.exe waiting on its stdin keeps
         # the wineserver up for the whole test (docs/service.md, Under Wine).
+        # Started alone first: two Wine processes that start a stopped prefix at the
+        # same moment left the second one hanging here.
+        subprocess.run([ARGS.emulator, "cmd.exe", "/c", "exit"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180,
+                       env=dict(os.environ, WINEDEBUG="-all"))
         self.holder = subprocess.Popen([ARGS.emulator, "cmd.exe"], stdin=subprocess.PIPE,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        env=dict(os.environ, WINEDEBUG="-all"))
