@@ -31,6 +31,7 @@
 #include "outpost/platform/signals.h"
 #include "outpost/platform/system.h"
 #include "outpost/platform/table.h"
+#include "outpost/platform/windows_service.h"
 #include "query/query_engine.h"
 #include "shipping.h"
 #include "util/build_info.h"
@@ -43,6 +44,7 @@ struct RunOptions {
   bool once = false;
   bool json = false;
   bool poll = false;
+  bool service = false;  // run as the Windows service (windows_service.h)
 };
 
 // Policy checks on schedule (stream "checks"), with their own buffer.db connection,
@@ -494,6 +496,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
       std::string notify_error;
       if (!notifier.Ready("running: " + running, &notify_error))
         log.Warn("cannot tell the service manager that the agent is ready: " + notify_error);
+      platform::ReportServiceRunning();  // the Windows SCM; a no-op elsewhere
       WatchdogPinger pinger(notifier, pipeline, *watcher, cli.logger());
       pinger.Start();
       // SIGHUP reloads: a config that loads makes the agent stop as for SIGTERM and start
@@ -523,6 +526,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
       st = pipeline.Run(should_stop);
       pinger.Stop();
       if (plan.kind == RestartPlan::Kind::kNone) (void)notifier.Stopping("stopping");
+      platform::ReportServiceStopping();
     }
   }
   if (updates) updates->Stop();
@@ -632,6 +636,29 @@ int Restart(Cli& cli, const RestartPlan& plan, const Config& config,
 }
 
 int RunAgent(Cli& cli, const RunOptions& opts) {
+  if (opts.service) {
+    // `run --service`: the Windows SCM started this process. Elsewhere, and when
+    // started by hand, say what to run instead.
+    if (opts.once) {
+      std::fprintf(stderr, "outpost: --service and --once exclude each other\n");
+      return kExitUsage;
+    }
+    RunOptions as_service = opts;
+    as_service.service = false;
+    int rc = kExitOk;
+    std::string error;
+    const platform::WindowsServiceOutcome outcome = platform::RunWindowsService(
+        [&cli, &as_service] { return RunAgent(cli, as_service); }, rc, &error);
+    if (outcome == platform::WindowsServiceOutcome::kNotAvailable) {
+      std::fprintf(stderr,
+                   "outpost: run --service is only for Windows (the Service Control "
+                   "Manager); under systemd and launchd use outpost run\n");
+      return kExitUsage;
+    }
+    if (outcome != platform::WindowsServiceOutcome::kRan)
+      std::fprintf(stderr, "outpost: %s\n", error.c_str());
+    return rc;
+  }
   RestartPlan plan;
   Config config;
   std::filesystem::path binary;
@@ -657,6 +684,10 @@ void AddRunCommand(CLI::App& app, Cli& cli, Action& action) {
                 "notification (inotify).");
   cmd->add_flag("--json", opts->json,
                 "Print the summary at exit as JSON (records, chunks, buffer).");
+  cmd->add_flag("--service", opts->service,
+                "Windows: run as the service the Service Control Manager starts (what "
+                "`outpost service install` registers). Not for use by hand; elsewhere an "
+                "error (exit 2).");
   cmd->footer(
       "Only one agent runs per state directory (a lock file, agent.lock, says who). SIGHUP "
       "reloads the config: with errors they are logged and the running config stays; else "

@@ -3,6 +3,8 @@
 // to write or remove, programs to run); --dry-run prints them, otherwise they are
 // carried out and reported one per line.
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 
 #include "cli.h"
 #include "outpost/platform/executable.h"
@@ -14,6 +16,7 @@ namespace {
 struct ServiceOptions {
   std::string binary;
   std::string root;
+  std::string config;  // the global --config, carried by the Windows service's command line
   bool dry_run = false;
   bool json = false;
   // Test hooks (hidden): where the unit goes and which systemctl runs.
@@ -28,6 +31,11 @@ std::unique_ptr<platform::ServiceControl> MakeControl(const ServiceOptions& opts
   s.unit_dir = opts.unit_dir;
   s.manager_program = opts.systemctl;
   std::string error;
+  if (!opts.config.empty()) {
+    std::error_code ec;
+    s.config = std::filesystem::absolute(opts.config, ec);
+    if (ec) s.config = opts.config;
+  }
   if (!opts.root.empty() && !std::filesystem::path(opts.root).is_absolute()) {
     std::fprintf(stderr, "outpost: --root must be an absolute directory (not '%s')\n",
                  opts.root.c_str());
@@ -159,12 +167,12 @@ int RunStatus(const ServiceOptions& opts) {
 
 }  // namespace
 
-void AddServiceCommand(CLI::App& app, Cli&, Action& action) {
+void AddServiceCommand(CLI::App& app, Cli& cli, Action& action) {
   auto opts = std::make_shared<ServiceOptions>();
   CLI::App* cmd = app.add_subcommand(
       "service",
       "Install, remove, start, stop and inspect outpost as the background service (systemd "
-      "on Linux; docs/service.md).");
+      "on Linux, the Service Control Manager on Windows; docs/service.md).");
   cmd->require_subcommand(1);
   const auto hooks = [opts](CLI::App* sub) {
     sub->add_option("--unit-dir", opts->unit_dir, "Where unit files go (tests).")->group("");
@@ -185,13 +193,14 @@ void AddServiceCommand(CLI::App& app, Cli&, Action& action) {
       "  0  done (or, with --dry-run, planned)\n"
       "  2  usage error\n"
       "  3  a step failed (the message names it), or service control is not available on "
-      "this OS yet (Windows, macOS)";
+      "this OS yet";
 
   CLI::App* install = cmd->add_subcommand(
       "install",
       "Write the service unit (/etc/systemd/system/outpost.service, the unit packages ship "
       "with this binary's path on ExecStart), reload systemd, enable the service and "
-      "(re)start it.");
+      "(re)start it. Windows: register the service with sc.exe (automatic start, restart "
+      "on failure; its command line carries --config when given) and start it.");
   install->add_option("--binary", opts->binary,
                       "The binary the service runs (default: this one). Absolute.");
   root(install);
@@ -203,8 +212,11 @@ void AddServiceCommand(CLI::App& app, Cli&, Action& action) {
                               "  outpost service install --root /mnt/image --binary "
                               "/usr/local/bin/outpost\n\n") +
                   kActionExit);
-  install->callback([opts, &action] {
-    action = [opts] { return RunAction(*opts, platform::ServiceAction::kInstall); };
+  install->callback([opts, &cli, &action] {
+    action = [opts, &cli] {
+      opts->config = cli.options().config_path;
+      return RunAction(*opts, platform::ServiceAction::kInstall);
+    };
   });
 
   CLI::App* uninstall = cmd->add_subcommand(

@@ -12,6 +12,7 @@
 
 #include "outpost/platform/change_watcher.h"
 #include "outpost/platform/signals.h"
+#include "outpost/platform/windows_service.h"
 
 namespace outpost::platform {
 namespace {
@@ -23,6 +24,9 @@ std::atomic<ChangeWatcher*> g_watcher{nullptr};
 std::atomic<int> g_handlers_running{0};
 // SetConsoleCtrlHandler keeps a list: register once however often Install is called.
 std::atomic<bool> g_installed{false};
+// A stop from the Service Control Manager (RequestStop): kept even when it arrives
+// before InstallStopHandlers, which clears the console flag; the process then ends.
+std::atomic<bool> g_service_stop{false};
 
 BOOL WINAPI OnConsoleControl(DWORD type) {
   switch (type) {
@@ -61,7 +65,14 @@ void RemoveStopHandlers() {
   while (g_handlers_running.load() != 0) std::this_thread::yield();
 }
 
-bool StopRequested() { return g_stop_requested.load(); }
+bool StopRequested() { return g_stop_requested.load() || g_service_stop.load(); }
+
+void RequestStop() {
+  g_handlers_running.fetch_add(1);
+  g_service_stop.store(true);
+  if (ChangeWatcher* watcher = g_watcher.load()) watcher->Wake();
+  g_handlers_running.fetch_sub(1);
+}
 
 // Windows has no signal numbers for these requests.
 int StopSignal() { return 0; }

@@ -5,7 +5,8 @@
 
 Never runs the real systemctl and never writes outside its temp dir: every command
 gets --systemctl (a shell script that records its arguments) and --unit-dir or
---root. Under the emulator (the Windows build) only "not available yet" is checked.
+--root. Under the emulator (the Windows build) only that the SCM answers is checked
+(windows_service_test.py drives it).
 Standard library only. Extra arguments go to unittest (e.g. -v, -k NAME).
 """
 import argparse
@@ -215,14 +216,21 @@ class ServiceTest(unittest.TestCase):
         self.assertIn("--dry-run", r.out)
         self.assertNotIn("--unit-dir", r.out)  # test hooks stay hidden
 
-    def test_not_available_on_windows_yet(self):
+    def test_run_service_is_only_for_windows(self):
+        if ARGS.emulator:
+            self.skipTest("POSIX builds (windows_service_test.py covers Windows)")
+        r = self.run_outpost("run", "--service")
+        self.assertEqual(r.returncode, 2, r.text)
+        self.assertIn("run --service is only for Windows", r.err)
+
+    def test_windows_asks_the_service_control_manager(self):
         if not ARGS.emulator:
             self.skipTest("the Windows build, under the emulator")
-        r = self.run_outpost("service", "status")
-        self.assertEqual(r.returncode, 3, r.text)
-        self.assertIn("not available on windows yet", r.err)
+        r = self.run_outpost("service", "status", "--json")
+        self.assertIn(r.returncode, (0, 1), r.text)  # windows_service_test.py goes further
+        self.assertEqual(json.loads(r.out)["manager"], "scm", r.text)
 
-    test_not_available_on_windows_yet.windows = True
+    test_windows_asks_the_service_control_manager.windows = True
 
 
 def main():

@@ -44,6 +44,10 @@ struct ServiceSettings {
   // root) and the service manager's program (default: found in /usr/bin, /bin).
   std::filesystem::path unit_dir;
   std::filesystem::path manager_program;
+  // The config the service runs with (absolute), or empty for the OS default. The
+  // Windows service carries it on its command line (`--config FILE run --service`);
+  // systemd and launchd run with the default.
+  std::filesystem::path config;
 };
 
 // What the service manager says about the service.
