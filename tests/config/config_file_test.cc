@@ -4,6 +4,7 @@
 #include "config/config_loader.h"
 #include "config/test_options.h"
 #include "outpost/platform/file_security.h"
+#include "outpost/platform/system.h"
 #include "test_files.h"
 
 namespace outpost {
@@ -13,7 +14,8 @@ namespace fs = std::filesystem;
 
 ConfigParseOptions Opts() { return testing::LinuxDefaults(); }
 
-bool PosixPermissions(const fs::path& p) { return platform::CheckFilePrivacy(p).supported; }
+// POSIX mode bits (Linux, macOS); Windows checks ACLs instead.
+bool PosixPermissions() { return platform::OsName() != "windows"; }
 
 void SetMode(const fs::path& p, fs::perms perms) {
   fs::permissions(p, perms, fs::perm_options::replace);
@@ -48,12 +50,21 @@ TEST_CASE("a directory or an oversized file is refused before parsing") {
 TEST_CASE("a config holding a secret must be private to its owner") {
   testing::TempDir dir;
   const auto path = dir.Write("outpost.toml", kWithToken);
-  if (!PosixPermissions(path)) {
-    // Windows: the ACL check is not there yet, and the result says so honestly.
+  if (!PosixPermissions()) {
+    // Windows: the file's ACL decides. A file other accounts may read (Wine shows the
+    // temp file's mode 0644 as Everyone: read) is refused with the icacls fix; once
+    // written private it loads.
+    if (platform::CheckFilePrivacy(path).exposed) {
+      auto open = LoadConfigFile(path, Opts());
+      REQUIRE(open.error_count() == 1);
+      CHECK(open.diagnostics[0].message.find("file holds a secret (a token, passphrase or "
+                                             "password) but its ACL lets ") == 0);
+      CHECK(open.diagnostics[0].hint.find("fix: icacls \"" + path.string() + "\"") == 0);
+    }
+    REQUIRE(platform::WritePrivateFile(path, kWithToken) == "");
     auto r = LoadConfigFile(path, Opts());
     CHECK(r.ok());
-    REQUIRE_FALSE(r.diagnostics.empty());
-    CHECK(r.diagnostics[0].message.find("not available on Windows yet") != std::string::npos);
+    CHECK(r.diagnostics.empty());
     return;
   }
   SetMode(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
@@ -91,7 +102,7 @@ TEST_CASE("a token_file must exist and be private") {
   const auto token = dir.Write("token", "s3cret\n");
   const auto path = dir.Write(
       "outpost.toml", "[output]\nendpoint = \"https://ingest.example\"\ntoken_file = \"token\"\n");
-  if (!PosixPermissions(path)) return;  // covered by the Windows honesty test above
+  if (!PosixPermissions()) return;  // Windows: the ACL case is covered above
   SetMode(token, fs::perms::owner_read | fs::perms::others_read);
   auto open = LoadConfigFile(path, Opts());
   REQUIRE(open.error_count() == 1);
