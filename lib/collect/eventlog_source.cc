@@ -90,9 +90,8 @@ Status EventLogSource::Start(BufferStore& store, platform::ChangeWatcher& watche
     if (!cp.cursor.empty()) stored = cp.cursor;
   if (!stored.empty()) {
     const std::string why = CheckStoredBookmark(stored, config_.channel, config_.query);
-    if (why.empty()) {
-      committed_ = stored;
-    } else {
+    if (!why.empty()) {
+      stored.clear();
       // Not passed to the OS: start as if there were none; the next commit replaces it.
       SetProblem(
           "bookmark not usable",
@@ -100,7 +99,8 @@ Status EventLogSource::Start(BufferStore& store, platform::ChangeWatcher& watche
               (config_.read_from == EventLogReadFrom::kHead ? "oldest event" : "next new event"));
     }
   }
-  emitted_ = collected_ = read_ = committed_;
+  read_ = stored;
+  checkpoint_.Reset(std::move(stored));
   next_open_ = clock_.Monotonic();
   return Status::Ok();
 }
@@ -182,7 +182,7 @@ bool EventLogSource::EmitPending() {
       ++unreadable_events_;
     }
     builder_.Added(now, mono);
-    if (!entry.bookmark_xml.empty()) emitted_ = std::move(entry.bookmark_xml);
+    if (!entry.bookmark_xml.empty()) checkpoint_.Emit(std::move(entry.bookmark_xml));
     pending_.pop_front();
     ++events_read_;
     ++status_version_;
@@ -249,20 +249,11 @@ std::optional<MonoTime> EventLogSource::Deadline() const {
 }
 
 void EventLogSource::CollectCheckpoints(CommitBatch& batch) {
-  if (emitted_ == collected_) return;
-  Checkpoint cp;
-  cp.source = config_.name;
-  cp.path = "eventlog:" + config_.channel;
-  cp.cursor = emitted_;
-  batch.upserts.push_back(std::move(cp));
-  in_flight_.push_back(emitted_);
-  collected_ = emitted_;
+  checkpoint_.Collect(batch, config_.name, "eventlog:" + config_.channel);
 }
 
 void EventLogSource::Committed() {
-  if (in_flight_.empty()) return;
-  committed_ = std::move(in_flight_.front());
-  in_flight_.pop_front();
+  if (!checkpoint_.Committed()) return;
   if (problem_cause_ && *problem_cause_ == "bookmark not usable") ClearProblem();
   ++status_version_;
 }
@@ -283,7 +274,7 @@ std::string EventLogSource::StatusJson() const {
                        {"events_read", events_read_},
                        {"unreadable_events", unreadable_events_},
                        {"opens", opens_},
-                       {"bookmark", committed_}};
+                       {"bookmark", checkpoint_.committed()}};
   if (last_record_id_)
     el["last_record_id"] = *last_record_id_;
   else

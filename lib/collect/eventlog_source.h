@@ -71,11 +71,11 @@ class EventLogSource final : public Source {
   Duration poll_interval() const override { return std::chrono::hours(1); }
   void CollectCheckpoints(CommitBatch& batch) override;
   void Committed() override;
-  bool HasCheckpointChanges() const override { return emitted_ != collected_; }
+  bool HasCheckpointChanges() const override { return checkpoint_.HasChanges(); }
   uint64_t status_version() const override { return status_version_; }
   std::string StatusJson() const override;
 
-  const std::string& committed_bookmark() const { return committed_; }
+  const std::string& committed_bookmark() const { return checkpoint_.committed(); }
 
  private:
   bool Open(bool follow);
@@ -95,11 +95,8 @@ class EventLogSource final : public Source {
   std::deque<platform::EventLogEntry> pending_;  // read, not yet in the chunk (it was full)
   bool available_ = true;                        // false: not on this platform
   bool once_done_ = false;
-  std::string committed_;  // bookmark stored in buffer.db
-  std::string emitted_;    // bookmark of the last event in the open chunk
-  std::string collected_;  // bookmark of the last CollectCheckpoints
-  std::string read_;       // bookmark of the last event read (a reopen resumes after it)
-  std::deque<std::string> in_flight_;  // collected, not yet committed
+  CursorCheckpoint checkpoint_;  // the bookmark stored, emitted, in flight
+  std::string read_;             // bookmark of the last event read (a reopen resumes after it)
   MonoTime next_open_{};
   Duration backoff_ = kEventLogRetryMin;
   uint64_t events_read_ = 0;

@@ -169,9 +169,11 @@ Status JournalSource::Start(BufferStore& store, platform::ChangeWatcher& watcher
   }
   Result<std::vector<Checkpoint>> cps = store.LoadCheckpoints(config_.name);
   if (!cps.ok()) return cps.status();
+  std::string stored;
   for (const Checkpoint& cp : *cps)
-    if (!cp.cursor.empty()) committed_ = cp.cursor;
-  emitted_ = collected_ = parsed_ = committed_;
+    if (!cp.cursor.empty()) stored = cp.cursor;
+  parsed_ = stored;
+  checkpoint_.Reset(std::move(stored));
   next_spawn_ = clock_.Monotonic();
   return Status::Ok();
 }
@@ -257,7 +259,7 @@ bool JournalSource::EmitPending() {
     pending_.pop_front();
     if (!cursor) continue;  // no cursor: it could not be checkpointed, so it is not taken
     builder_.Added(now, mono);
-    emitted_ = std::move(*cursor);
+    checkpoint_.Emit(std::move(*cursor));
     ++entries_read_;
     ++status_version_;
   }
@@ -328,20 +330,11 @@ std::optional<MonoTime> JournalSource::Deadline() const {
 }
 
 void JournalSource::CollectCheckpoints(CommitBatch& batch) {
-  if (emitted_ == collected_) return;
-  Checkpoint cp;
-  cp.source = config_.name;
-  cp.path = "journal";
-  cp.cursor = emitted_;
-  batch.upserts.push_back(std::move(cp));
-  in_flight_.push_back(emitted_);
-  collected_ = emitted_;
+  checkpoint_.Collect(batch, config_.name, "journal");
 }
 
 void JournalSource::Committed() {
-  if (in_flight_.empty()) return;
-  committed_ = std::move(in_flight_.front());
-  in_flight_.pop_front();
+  if (!checkpoint_.Committed()) return;
   ++status_version_;
 }
 
@@ -357,7 +350,7 @@ std::string JournalSource::StatusJson() const {
   js["problems"] = std::move(problems);
   js["journal"] = {{"running", proc_ != nullptr},
                    {"pid", proc_ ? proc_->pid() : 0L},
-                   {"cursor", committed_},
+                   {"cursor", checkpoint_.committed()},
                    {"entries_read", entries_read_},
                    {"starts", starts_}};
   return js.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

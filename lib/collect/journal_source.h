@@ -69,11 +69,11 @@ class JournalSource final : public Source {
   Duration poll_interval() const override { return std::chrono::hours(1); }
   void CollectCheckpoints(CommitBatch& batch) override;
   void Committed() override;
-  bool HasCheckpointChanges() const override { return emitted_ != collected_; }
+  bool HasCheckpointChanges() const override { return checkpoint_.HasChanges(); }
   uint64_t status_version() const override { return status_version_; }
   std::string StatusJson() const override;
 
-  const std::string& committed_cursor() const { return committed_; }
+  const std::string& committed_cursor() const { return checkpoint_.committed(); }
 
  private:
   bool Spawn(bool follow);
@@ -95,11 +95,8 @@ class JournalSource final : public Source {
   bool available_ = true;  // false: not on this platform
   bool once_done_ = false;
   bool follow_ = false;
-  std::string committed_;  // cursor stored in buffer.db
-  std::string emitted_;    // cursor of the last entry in the open chunk
-  std::string collected_;  // cursor of the last CollectCheckpoints
-  std::string parsed_;     // cursor of the last entry parsed (a restart resumes after it)
-  std::deque<std::string> in_flight_;  // collected, not yet committed
+  CursorCheckpoint checkpoint_;  // the cursor stored, emitted, in flight
+  std::string parsed_;           // cursor of the last entry parsed (a restart resumes after it)
   MonoTime next_spawn_{};
   Duration backoff_ = kJournalRetryMin;
   uint64_t entries_read_ = 0;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,46 @@ class Source {
   // whose members the pipeline adds to the source's entry (name, type, ...). Text, so
   // that lib's headers need no JSON library.
   virtual std::string StatusJson() const = 0;
+};
+
+// The checkpoint of a source whose position is one opaque cursor (the journal's
+// __CURSOR, the Event Log's bookmark XML): the cursor stored in buffer.db, the one the
+// open chunk reaches, and those collected into batches not yet committed.
+class CursorCheckpoint {
+ public:
+  // After loading: `stored` is what buffer.db holds (empty: none).
+  void Reset(std::string stored) {
+    committed_ = emitted_ = collected_ = std::move(stored);
+    in_flight_.clear();
+  }
+  // The cursor of the last record put into the open chunk.
+  void Emit(std::string cursor) { emitted_ = std::move(cursor); }
+  bool HasChanges() const { return emitted_ != collected_; }
+  // Source::CollectCheckpoints: adds the emitted cursor to `batch` when it moved.
+  void Collect(CommitBatch& batch, const std::string& source, const std::string& path) {
+    if (!HasChanges()) return;
+    Checkpoint cp;
+    cp.source = source;
+    cp.path = path;
+    cp.cursor = emitted_;
+    batch.upserts.push_back(std::move(cp));
+    in_flight_.push_back(emitted_);
+    collected_ = emitted_;
+  }
+  // Source::Committed: the oldest collected cursor is stored now. False when none was.
+  bool Committed() {
+    if (in_flight_.empty()) return false;
+    committed_ = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    return true;
+  }
+  const std::string& committed() const { return committed_; }
+
+ private:
+  std::string committed_;              // stored in buffer.db
+  std::string emitted_;                // of the last record in the open chunk
+  std::string collected_;              // of the last Collect
+  std::deque<std::string> in_flight_;  // collected, not yet committed
 };
 
 }  // namespace outpost
