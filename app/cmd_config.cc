@@ -108,6 +108,7 @@ int RunCheck(Cli& cli, const ConfigOptions& opts) {
       j["summary"] = {{"file_sources", r.config.file_sources.size()},
                       {"journal_sources", r.config.journal_sources.size()},
                       {"eventlog_sources", r.config.eventlog_sources.size()},
+                      {"unifiedlog_sources", r.config.unifiedlog_sources.size()},
                       {"output", r.config.output ? r.config.output->endpoint : ""},
                       {"tls_trust", trust},
                       {"state_dir", r.config.agent.state_dir.string()}};

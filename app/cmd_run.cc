@@ -403,7 +403,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
     return kExitRuntime;
   }
   if (config.file_sources.empty() && config.journal_sources.empty() &&
-      config.eventlog_sources.empty())
+      config.eventlog_sources.empty() && config.unifiedlog_sources.empty())
     log.Warn("no sources configured ([[source.file]] in " + config.source_file.string() +
              "); nothing to collect");
 
@@ -487,7 +487,7 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
     } else {
       const std::string running =
           std::to_string(config.file_sources.size() + config.journal_sources.size() +
-                         config.eventlog_sources.size()) +
+                         config.eventlog_sources.size() + config.unifiedlog_sources.size()) +
           " source(s), buffer " + bo.file.string();
       log.Info("running: " + running + (watcher->native() ? "" : " (polling for changes)"));
       // A systemd Type=notify service: ready now, watchdog pings while the loop turns.

@@ -169,6 +169,8 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
     cursor_sources.emplace_back(jc.name, "journal");
   for (const EventLogSourceConfig& ec : config.eventlog_sources)
     cursor_sources.emplace_back(ec.name, "eventlog");
+  for (const UnifiedLogSourceConfig& uc : config.unifiedlog_sources)
+    cursor_sources.emplace_back(uc.name, "unifiedlog");
   for (const auto& [name, type] : cursor_sources) {
     nlohmann::json js = {{"name", name}, {"type", type}, {"files", nlohmann::json::array()}};
     std::string cursor;
@@ -304,6 +306,14 @@ int RunStatus(Cli& cli, const StatusOptions& opts) {
             "  journalctl %s, %llu entries read\n",
             js["journal"].value("running", false) ? "running" : "not running",
             static_cast<unsigned long long>(js["journal"].value("entries_read", uint64_t{0})));
+      if (js.contains("unifiedlog") && js["unifiedlog"].is_object()) {
+        const nlohmann::json& ul = js["unifiedlog"];
+        std::printf("  log %s, %llu entries read, %llu garbage lines\n",
+                    ul.value("running", false) ? ("running (" + ul.value("mode", "") + ")").c_str()
+                                               : "not running",
+                    static_cast<unsigned long long>(ul.value("entries_read", uint64_t{0})),
+                    static_cast<unsigned long long>(ul.value("garbage_lines", uint64_t{0})));
+      }
     }
     for (const auto& p : js["problems"])
       if (p.is_object()) std::printf("  ! %s\n", p.value("message", "").c_str());

@@ -11,6 +11,7 @@
 #include "buffer/sqlite_db.h"
 #include "collect/eventlog_source.h"
 #include "collect/journal_source.h"
+#include "collect/unified_log_source.h"
 #include "outpost/platform/system.h"
 #include "util/units.h"
 
@@ -114,6 +115,9 @@ Pipeline::Pipeline(const Config& config, const PipelineIdentity& identity, Buffe
   for (const EventLogSourceConfig& ec : config.eventlog_sources)
     add(std::make_unique<EventLogSource>(ec, context(ec.name, "eventlog", ec.fields), config.buffer,
                                          clock, logger));
+  for (const UnifiedLogSourceConfig& uc : config.unifiedlog_sources)
+    add(std::make_unique<UnifiedLogSource>(uc, context(uc.name, "unifiedlog", uc.fields),
+                                           config.buffer, clock, logger));
 }
 
 Pipeline::~Pipeline() {

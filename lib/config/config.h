@@ -91,6 +91,21 @@ struct EventLogSourceConfig {
   std::map<std::string, std::string> fields;
 };
 
+enum class UnifiedLogReadFrom { kTail, kHead };
+enum class UnifiedLogLevel { kDefault, kInfo, kDebug };
+
+// One [[source.unifiedlog]]: the macOS unified log, read through
+// `log stream|show --style ndjson` (docs/macos.md).
+struct UnifiedLogSourceConfig {
+  std::string name;       // stream name; default "unifiedlog.<index>"
+  std::string predicate;  // --predicate; empty: none
+  UnifiedLogLevel level = UnifiedLogLevel::kDefault;
+  UnifiedLogReadFrom read_from = UnifiedLogReadFrom::kTail;
+  std::string log = "/usr/bin/log";
+  uint64_t max_message_bytes = 64ULL << 10;
+  std::map<std::string, std::string> fields;
+};
+
 enum class OutputType { kNative, kOtlp, kLoki, kElasticsearch, kSplunkHec };
 // kAuto: what the output's endpoints accept everywhere (native: zstd; otlp, loki,
 // elasticsearch, splunk_hec: gzip).
@@ -172,6 +187,7 @@ struct Config {
   std::vector<FileSourceConfig> file_sources;
   std::vector<JournalSourceConfig> journal_sources;
   std::vector<EventLogSourceConfig> eventlog_sources;
+  std::vector<UnifiedLogSourceConfig> unifiedlog_sources;
   std::optional<OutputConfig> output;  // none: the agent only buffers
   ChecksConfig checks;
   std::vector<InventoryQueryConfig> inventory;

@@ -272,6 +272,44 @@ void ReadEventLogSource(TableReader& t, int index, EventLogSourceConfig& e) {
   e.fields = t.StringMap("fields", "Static fields added to this source's records.");
 }
 
+void ReadUnifiedLogSource(TableReader& t, int index, UnifiedLogSourceConfig& u) {
+  u.name = t.String("name", t.describe() ? "" : "unifiedlog." + std::to_string(index),
+                    "Stream name for this source's records. Default: \"unifiedlog.<n>\" (n "
+                    "counts from 0 in file order).");
+  if (!t.describe() && !ValidId(u.name))
+    t.context().Error(
+        t.where("name"), t.KeyPath("name"),
+        "'" + t.KeyPath("name") + "' may hold only letters, digits, '.', '_' and '-'");
+  u.predicate = t.String("predicate", "",
+                         "Only entries matching this predicate (log --predicate), e.g. "
+                         "\"subsystem == 'com.apple.securityd'\" or \"process == 'sshd'\". "
+                         "Empty: every entry.");
+  if (!t.describe() && u.predicate.size() > (64 << 10))
+    t.context().Error(t.where("predicate"), t.KeyPath("predicate"),
+                      "'" + t.KeyPath("predicate") + "' must be at most 64 KiB");
+  u.level = static_cast<UnifiedLogLevel>(
+      t.Enum("level", 0, {"default", "info", "debug"},
+             "The least important message type read: \"default\" (default, error and fault), "
+             "\"info\" (log --info) or \"debug\" (log --debug)."));
+  u.read_from = static_cast<UnifiedLogReadFrom>(
+      t.Enum("read_from", 0, {"tail", "head"},
+             "Where the source's first run starts: \"tail\" (entries from now on) or \"head\" "
+             "(everything the unified log still holds). A stored position always wins."));
+  u.log = t.String("log", u.log,
+                   "The log program (macOS: /usr/bin/log): a name looked up in PATH, or a path "
+                   "(a relative path is resolved against the config file's directory). Set to "
+                   "another program that speaks log's stream and show --style ndjson, the "
+                   "source runs on any Unix.");
+  if (!t.describe() && u.log.empty())
+    t.context().Error(t.where("log"), t.KeyPath("log"),
+                      "'" + t.KeyPath("log") + "' may not be empty");
+  if (!t.describe() && u.log.find('/') != std::string::npos) u.log = t.Resolve(u.log).string();
+  u.max_message_bytes =
+      t.Size("max_message_bytes", u.max_message_bytes,
+             "Longer eventMessage values are cut to this size and marked truncated: true.", 256);
+  u.fields = t.StringMap("fields", "Static fields added to this source's records.");
+}
+
 void ReadOutput(TableReader& t, OutputConfig& o) {
   o.type = static_cast<OutputType>(
       t.Enum("type", 0, {"native", "otlp", "loki", "elasticsearch", "splunk_hec"},
@@ -508,6 +546,7 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
   std::vector<toml::source_region> name_at;
   std::vector<toml::source_region> journal_at;
   std::vector<toml::source_region> eventlog_at;
+  std::vector<toml::source_region> unifiedlog_at;
   root.Table("source", "Log sources.", [&](TableReader& s, bool) {
     s.ArrayOfTables("file", "One file source: a set of files tailed into one stream.",
                     [&](TableReader& t, int index) {
@@ -535,6 +574,16 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
                       eventlog_at.push_back(t.where("name"));
                       cfg.eventlog_sources.push_back(std::move(e));
                     });
+    s.ArrayOfTables("unifiedlog",
+                    "One unified log source: the macOS unified log, read through "
+                    "`log stream --style ndjson`.",
+                    [&](TableReader& t, int index) {
+                      UnifiedLogSourceConfig u;
+                      ReadUnifiedLogSource(t, index, u);
+                      if (t.describe()) return;
+                      unifiedlog_at.push_back(t.where("name"));
+                      cfg.unifiedlog_sources.push_back(std::move(u));
+                    });
   });
   ReportDuplicateNames(root, cfg.file_sources, name_at, "source.file", "two file sources");
   ReportDuplicateNames(root, cfg.journal_sources, journal_at, "source.journal",
@@ -561,6 +610,20 @@ void ReadConfigDocument(TableReader& root, Config& cfg, const ConfigParseOptions
         root.context().Error(eventlog_at[i], "source.eventlog[" + std::to_string(i) + "].name",
                              "an event log source shares the name \"" +
                                  cfg.eventlog_sources[i].name + "\" with another source",
+                             "give each source its own name");
+  }
+  ReportDuplicateNames(root, cfg.unifiedlog_sources, unifiedlog_at, "source.unifiedlog",
+                       "two unified log sources");
+  if (!root.describe()) {
+    std::set<std::string> others;
+    for (const FileSourceConfig& f : cfg.file_sources) others.insert(f.name);
+    for (const JournalSourceConfig& j : cfg.journal_sources) others.insert(j.name);
+    for (const EventLogSourceConfig& e : cfg.eventlog_sources) others.insert(e.name);
+    for (size_t i = 0; i < cfg.unifiedlog_sources.size(); ++i)
+      if (others.count(cfg.unifiedlog_sources[i].name))
+        root.context().Error(unifiedlog_at[i], "source.unifiedlog[" + std::to_string(i) + "].name",
+                             "a unified log source shares the name \"" +
+                                 cfg.unifiedlog_sources[i].name + "\" with another source",
                              "give each source its own name");
   }
   root.Table("output", "Where records are sent. Without [output] the agent only buffers.",
