@@ -18,8 +18,10 @@
 // not start or dies.
 //
 // Usage: outpost_bench_idle [--seconds N (60)] [--starts N (5)] [--settle N (2)]
-//                           [--output] [--binary PATH] [--receiver PATH] [--dir DIR]
-//                           [--keep] [--json]
+//                           [--output] [--limits] [--binary PATH] [--receiver PATH]
+//                           [--dir DIR] [--keep] [--json]
+// (--limits: also [limits] max_cpu_percent = 50 and max_memory = "64MiB", to see that the
+// governor costs nothing while idle)
 // Linux only (posix_spawn, /proc, abstract unix sockets); not built for Windows.
 #include <dirent.h>
 #include <fcntl.h>
@@ -283,8 +285,8 @@ fs::path DefaultReceiver() {
 int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--seconds N (default 60)] [--starts N (default 5)]\n"
-               "       [--settle N (default 2)] [--output] [--binary PATH] [--receiver PATH]\n"
-               "       [--dir DIR] [--keep] [--json]\n",
+               "       [--settle N (default 2)] [--output] [--limits] [--binary PATH]\n"
+               "       [--receiver PATH] [--dir DIR] [--keep] [--json]\n",
                argv0);
   return 2;
 }
@@ -354,6 +356,7 @@ int main(int argc, char** argv) {
   int starts = 5;
   int settle = 2;
   bool with_output = false;
+  bool with_limits = false;
   bool keep = false;
   bool json = false;
   fs::path binary = DefaultBinary();
@@ -378,6 +381,8 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     } else if (!std::strcmp(argv[i], "--output")) {
       with_output = true;
+    } else if (!std::strcmp(argv[i], "--limits")) {
+      with_limits = true;
     } else if (!std::strcmp(argv[i], "--keep")) {
       keep = true;
     } else if (!std::strcmp(argv[i], "--json")) {
@@ -421,6 +426,7 @@ int main(int argc, char** argv) {
       << "name = \"idle\"\n"
       << "paths = [" << TomlString(log.string()) << "]\n"
       << "start_at = \"beginning\"\n";
+    if (with_limits) c << "\n[limits]\nmax_cpu_percent = 50\nmax_memory = \"64MiB\"\n";
     if (with_output)
       c << "\n[output]\n"
         << "type = \"native\"\n"
@@ -534,8 +540,8 @@ int main(int argc, char** argv) {
                 Median(warm));
     std::printf("\"startup_ms_worst\": %.2f, \"stop_ms_median\": %.2f, ",
                 *std::max_element(ready_ms.begin(), ready_ms.end()), Median(stop_ms));
-    std::printf("\"starts\": %d, \"output\": %s, \"idle_seconds\": %.2f, ", starts,
-                with_output ? "true" : "false", window);
+    std::printf("\"starts\": %d, \"output\": %s, \"limits\": %s, \"idle_seconds\": %.2f, ", starts,
+                with_output ? "true" : "false", with_limits ? "true" : "false", window);
     std::printf("\"idle_rss_mib_peak\": %.2f, \"idle_rss_mib_mean\": %.2f, ",
                 static_cast<double>(rss_peak) / 1024.0, rss_n ? rss_sum / rss_n / 1024.0 : 0.0);
     std::printf("\"idle_rss_anon_mib\": %.2f, \"idle_rss_file_mib\": %.2f, ",
@@ -550,9 +556,10 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(threads[i].nonvoluntary));
     std::printf("]}\n");
   } else {
-    std::printf("agent            %s run (%s)\n", binary.string().c_str(),
+    std::printf("agent            %s run (%s%s)\n", binary.string().c_str(),
                 with_output ? "one file source, [output] to the local receiver"
-                            : "one file source, no [output]");
+                            : "one file source, no [output]",
+                with_limits ? ", [limits]" : "");
     std::printf(
         "startup          %.1f ms to READY=1 on a fresh state dir; %.1f ms median of %zu "
         "later starts (worst %.1f)\n",
