@@ -16,8 +16,9 @@
 //
 // Usage: outpost_bench_ship [--bytes N] [--line-bytes N] [--binary PATH]
 //                           [--receiver PATH] [--dir DIR] [--keep] [--reuse]
-//                           [--store-bodies] [--max-in-flight N] [--json]
+//                           [--store-bodies] [--max-in-flight N] [--level L] [--json]
 // (--reuse: keep the log file of the last --keep run in DIR and only run the agent;
+// --level: buffer.compression_level, default the agent's;
 // --json: the figures as one JSON object on stdout, for scripts/bench.sh)
 // Linux only (posix_spawn, wait4); not built for Windows.
 #include <fcntl.h>
@@ -405,13 +406,13 @@ std::string TomlString(const std::string& s) {
 }
 
 int Usage(const char* argv0) {
-  std::fprintf(
-      stderr,
-      "usage: %s [--bytes N (default 1GiB)] [--line-bytes N (default 200)]\n"
-      "       [--binary PATH (default: ../app/outpost next to this program)]\n"
-      "       [--receiver PATH (default: scripts/dev-receiver.py of the source tree)]\n"
-      "       [--dir DIR] [--keep] [--reuse] [--store-bodies] [--max-in-flight N] [--json]\n",
-      argv0);
+  std::fprintf(stderr,
+               "usage: %s [--bytes N (default 1GiB)] [--line-bytes N (default 200)]\n"
+               "       [--binary PATH (default: ../app/outpost next to this program)]\n"
+               "       [--receiver PATH (default: scripts/dev-receiver.py of the source tree)]\n"
+               "       [--dir DIR] [--keep] [--reuse] [--store-bodies] [--max-in-flight N]\n"
+               "       [--level L (buffer.compression_level)] [--json]\n",
+               argv0);
   return 2;
 }
 
@@ -446,6 +447,7 @@ int main(int argc, char** argv) {
   bool store_bodies = false;
   bool json = false;
   int max_in_flight = 0;  // 0: the agent's default
+  int level = 0;          // 0: the agent's default
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--bytes") && has_value) {
@@ -464,6 +466,9 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--max-in-flight") && has_value) {
       max_in_flight = std::atoi(argv[++i]);
       if (max_in_flight < 1 || max_in_flight > 64) return Usage(argv[0]);
+    } else if (!std::strcmp(argv[i], "--level") && has_value) {
+      level = std::atoi(argv[++i]);
+      if (level < 1 || level > 22) return Usage(argv[0]);
     } else if (!std::strcmp(argv[i], "--keep")) {
       keep = true;
     } else if (!std::strcmp(argv[i], "--reuse")) {
@@ -557,8 +562,9 @@ int main(int argc, char** argv) {
       << "state_dir = " << TomlString((dir / "state").string()) << "\n\n"
       << "[buffer]\n"
       << "# room for everything: run --once reads all, then uploads\n"
-      << "max_bytes = \"" << std::max<uint64_t>(256ULL << 20, input.bytes * 2) << "B\"\n\n"
-      << "[[source.file]]\n"
+      << "max_bytes = \"" << std::max<uint64_t>(256ULL << 20, input.bytes * 2) << "B\"\n"
+      << (level > 0 ? "compression_level = " + std::to_string(level) + "\n" : std::string())
+      << "\n[[source.file]]\n"
       << "name = \"bench\"\n"
       << "paths = [" << TomlString(log.string()) << "]\n"
       << "start_at = \"beginning\"\n\n"
