@@ -190,8 +190,10 @@ class NotifySocket {
         continue;
       }
       if (r < 0 && errno != EINTR) return false;
-      int ws = 0;
-      if (waitpid(child, &ws, WNOHANG | WNOWAIT) == child) return false;
+      siginfo_t info{};  // an exit is looked at, not reaped (the caller reaps)
+      if (waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == child)
+        return false;
     }
     return false;
   }
