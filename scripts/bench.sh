@@ -51,9 +51,10 @@ fi
 targets=(outpost outpost_bench_ingest outpost_bench_ship outpost_bench_idle
          outpost_bench_checks outpost_bench_limits outpost_bench_config)
 echo "==> building ${targets[*]} in $build_dir" >&2
+# A re-configure (a CMakeLists.txt changed) needs the prefix too.
+OUTPOST_DEPS_PREFIX=${OUTPOST_DEPS_PREFIX:-$(scripts/deps.sh linux --print-prefix)}
+export OUTPOST_DEPS_PREFIX
 if [[ ! -f $build_dir/build.ninja && ! -f $build_dir/Makefile ]]; then
-  OUTPOST_DEPS_PREFIX=$(scripts/deps.sh linux --print-prefix)
-  export OUTPOST_DEPS_PREFIX
   if [[ $build_dir == build/release ]]; then
     cmake --preset release >&2
   else
