@@ -4,7 +4,8 @@
 // peak RSS from wait4(). Prints the median and the worst of --runs runs. A program,
 // not a test: it asserts nothing about speed; it exits 1 when a command fails to run.
 //
-// Usage: outpost_bench_checks [--runs N] [--binary PATH] [--policy FILE]
+// Usage: outpost_bench_checks [--runs N] [--binary PATH] [--policy FILE] [--json]
+// (--json: the figures as one JSON object on stdout, for scripts/bench.sh)
 // Linux only (posix_spawn, wait4); not built for Windows.
 #include <fcntl.h>
 #include <spawn.h>
@@ -60,7 +61,8 @@ Run Spawn(const std::vector<std::string>& argv) {
   return r;
 }
 
-void Report(const char* what, std::vector<Run> runs) {
+// One line of text, or with `json` one "key": {...} member (after a comma unless first).
+void Report(const char* what, const char* key, std::vector<Run> runs, bool json, bool first) {
   auto median = [&](auto field) {
     std::vector<double> v;
     for (const Run& r : runs) v.push_back(r.*field);
@@ -72,6 +74,14 @@ void Report(const char* what, std::vector<Run> runs) {
     for (const Run& r : runs) m = std::max(m, r.*field);
     return m;
   };
+  if (json) {
+    std::printf(
+        "%s\"%s\": {\"wall_ms_median\": %.2f, \"wall_ms_worst\": %.2f, \"cpu_ms_median\": "
+        "%.2f, \"rss_mib_median\": %.2f, \"rss_mib_worst\": %.2f, \"exit\": %d}",
+        first ? "" : ", ", key, median(&Run::wall_ms), worst(&Run::wall_ms), median(&Run::cpu_ms),
+        median(&Run::rss_mib), worst(&Run::rss_mib), runs.back().exit_code);
+    return;
+  }
   std::printf(
       "%-34s wall %7.1f ms (worst %7.1f)  cpu %7.1f ms  peak RSS %5.1f MiB (worst %5.1f)  exit "
       "%d\n",
@@ -86,6 +96,7 @@ int main(int argc, char** argv) {
   std::string binary =
       (std::filesystem::path(argv[0]).parent_path() / ".." / "app" / "outpost").string();
   std::string policy = std::string(OUTPOST_SOURCE_DIR) + "/installer/policies/linux-baseline.toml";
+  bool json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc)
@@ -94,9 +105,12 @@ int main(int argc, char** argv) {
       binary = argv[++i];
     else if (a == "--policy" && i + 1 < argc)
       policy = argv[++i];
+    else if (a == "--json")
+      json = true;
     else {
       std::fprintf(stderr,
-                   "usage: outpost_bench_checks [--runs N] [--binary PATH] [--policy FILE]\n");
+                   "usage: outpost_bench_checks [--runs N] [--binary PATH] [--policy FILE] "
+                   "[--json]\n");
       return 2;
     }
   }
@@ -106,23 +120,33 @@ int main(int argc, char** argv) {
   }
   struct Case {
     const char* name;
+    const char* key;
     std::vector<std::string> argv;
   };
   const std::vector<Case> cases = {
-      {"outpost version (startup)", {binary, "version"}},
+      {"outpost version (startup)", "version", {binary, "version"}},
       {"outpost check (baseline policy)",
+       "check",
        {binary, "--config", "/nonexistent/outpost.toml", "check", "--policy", policy, "--format",
         "json"}},
-      {"outpost query processes", {binary, "query", "SELECT * FROM processes", "--format", "json"}},
+      {"outpost query processes",
+       "query_processes",
+       {binary, "query", "SELECT * FROM processes", "--format", "json"}},
   };
-  std::printf("outpost_bench_checks: %s, %d runs each (median, worst)\n", binary.c_str(), runs);
+  if (json)
+    std::printf("{\"runs\": %d, ", runs);
+  else
+    std::printf("outpost_bench_checks: %s, %d runs each (median, worst)\n", binary.c_str(), runs);
+  bool first = true;
   int failed = 0;
   for (const Case& c : cases) {
     std::vector<Run> results;
     for (int i = 0; i < runs; ++i) results.push_back(Spawn(c.argv));
-    Report(c.name, results);
+    Report(c.name, c.key, results, json, first);
+    first = false;
     // check exits 1 when a check fails on this machine: that is a result, not a failure.
     if (results.back().exit_code < 0 || results.back().exit_code > 1) ++failed;
   }
+  if (json) std::printf("}\n");
   return failed == 0 ? 0 : 1;
 }

@@ -6,8 +6,9 @@
 // prints lines/s, input MB/s, CPU seconds per GB of input, peak RSS and buffer bytes
 // per input byte. A program, not a test: it asserts nothing.
 //
-// Usage: outpost_bench_ingest [--lines N] [--dir DIR] [--keep] [--reuse] [--level L]
-// (--reuse: keep the log file of the last --keep run and only run the pipeline)
+// Usage: outpost_bench_ingest [--lines N] [--dir DIR] [--keep] [--reuse] [--level L] [--json]
+// (--reuse: keep the log file of the last --keep run and only run the pipeline;
+// --json: the figures as one JSON object on stdout, for scripts/bench.sh)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() / "outpost-bench-ingest";
   bool keep = false;
   bool reuse = false;
+  bool json = false;
   int level = 3;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--lines") && i + 1 < argc) {
@@ -151,8 +153,11 @@ int main(int argc, char** argv) {
       keep = true;
     } else if (!std::strcmp(argv[i], "--reuse")) {
       reuse = keep = true;
+    } else if (!std::strcmp(argv[i], "--json")) {
+      json = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--lines N] [--dir DIR] [--level L] [--keep] [--reuse]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--lines N] [--dir DIR] [--level L] [--keep] [--reuse] [--json]\n",
                    argv[0]);
       return 2;
     }
@@ -167,9 +172,8 @@ int main(int argc, char** argv) {
   } else {
     std::filesystem::remove_all(dir, ec);
     std::filesystem::create_directories(dir, ec);
-    std::printf("writing %llu lines to %s ...\n", static_cast<unsigned long long>(lines),
-                log.string().c_str());
-    std::fflush(stdout);
+    std::fprintf(stderr, "writing %llu lines to %s ...\n", static_cast<unsigned long long>(lines),
+                 log.string().c_str());
     input = WriteLog(log, lines);
   }
   std::filesystem::create_directories(dir / "state", ec);
@@ -215,19 +219,33 @@ int main(int argc, char** argv) {
   auto stats = (*store)->Stats();
   const uint64_t stored = stats.ok() ? stats->file_bytes : 0;
   const double mb = static_cast<double>(input) / 1e6;
-  std::printf("input          %llu lines, %.1f MB (%.0f bytes/line)\n",
-              static_cast<unsigned long long>(lines), mb, static_cast<double>(input) / lines);
-  std::printf("committed      %llu records in %llu chunks (zstd level %d)\n",
-              static_cast<unsigned long long>(pipeline.records_committed()),
-              static_cast<unsigned long long>(pipeline.chunks_committed()), level);
-  std::printf("wall           %.2f s\n", secs);
-  std::printf("lines/s        %.0f\n", static_cast<double>(lines) / secs);
-  std::printf("input MB/s     %.1f\n", mb / secs);
-  std::printf("CPU s per GB   %.2f (%.2f CPU s in all)\n", cpu / (mb / 1000.0), cpu);
-  std::printf("peak RSS       %.1f MiB\n", static_cast<double>(PeakRssKib()) / 1024.0);
-  std::printf("buffer/input   %.3f bytes per input byte (buffer.db + wal: %.1f MB)\n",
-              static_cast<double>(stored) / static_cast<double>(input),
-              static_cast<double>(stored) / 1e6);
+  const double peak_mib = static_cast<double>(PeakRssKib()) / 1024.0;
+  if (json) {
+    std::printf(
+        "{\"lines\": %llu, \"input_mb\": %.1f, \"records\": %llu, \"chunks\": %llu, "
+        "\"level\": %d, \"wall_s\": %.3f, \"lines_per_s\": %.0f, \"mb_per_s\": %.1f, "
+        "\"cpu_s\": %.3f, \"cpu_s_per_gb\": %.3f, \"peak_rss_mib\": %.1f, "
+        "\"buffer_per_input\": %.4f}\n",
+        static_cast<unsigned long long>(lines), mb,
+        static_cast<unsigned long long>(pipeline.records_committed()),
+        static_cast<unsigned long long>(pipeline.chunks_committed()), level, secs,
+        static_cast<double>(lines) / secs, mb / secs, cpu, cpu / (mb / 1000.0), peak_mib,
+        static_cast<double>(stored) / static_cast<double>(input));
+  } else {
+    std::printf("input          %llu lines, %.1f MB (%.0f bytes/line)\n",
+                static_cast<unsigned long long>(lines), mb, static_cast<double>(input) / lines);
+    std::printf("committed      %llu records in %llu chunks (zstd level %d)\n",
+                static_cast<unsigned long long>(pipeline.records_committed()),
+                static_cast<unsigned long long>(pipeline.chunks_committed()), level);
+    std::printf("wall           %.2f s\n", secs);
+    std::printf("lines/s        %.0f\n", static_cast<double>(lines) / secs);
+    std::printf("input MB/s     %.1f\n", mb / secs);
+    std::printf("CPU s per GB   %.2f (%.2f CPU s in all)\n", cpu / (mb / 1000.0), cpu);
+    std::printf("peak RSS       %.1f MiB\n", peak_mib);
+    std::printf("buffer/input   %.3f bytes per input byte (buffer.db + wal: %.1f MB)\n",
+                static_cast<double>(stored) / static_cast<double>(input),
+                static_cast<double>(stored) / 1e6);
+  }
   store->reset();
   if (!keep) std::filesystem::remove_all(dir, ec);
   return pipeline.records_committed() == lines ? 0 : 1;

@@ -7,6 +7,8 @@
 // lost data would show. A program, not a test: it asserts nothing about speed.
 //
 // Usage: outpost_bench_limits [--mib N] [--limits 0,50,25,10] [--binary PATH] [--dir DIR]
+//                             [--json]
+// (--json: the figures as one JSON object on stdout, for scripts/bench.sh)
 // Linux only (posix_spawn, wait4, /proc); not built for Windows.
 #include <fcntl.h>
 #include <spawn.h>
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
   std::vector<int> limits = {0, 50, 25, 10};
   std::string binary = (fs::path(argv[0]).parent_path() / ".." / "app" / "outpost").string();
   fs::path dir;
+  bool json = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--mib" && i + 1 < argc) {
@@ -162,10 +165,12 @@ int main(int argc, char** argv) {
       binary = argv[++i];
     } else if (a == "--dir" && i + 1 < argc) {
       dir = argv[++i];
+    } else if (a == "--json") {
+      json = true;
     } else {
       std::fprintf(stderr,
                    "usage: outpost_bench_limits [--mib N] [--limits 0,50,25,10] [--binary PATH] "
-                   "[--dir DIR]\n");
+                   "[--dir DIR] [--json]\n");
       return 2;
     }
   }
@@ -182,12 +187,18 @@ int main(int argc, char** argv) {
   const fs::path log = dir / "app.log";
   const uint64_t lines = WriteLog(log, mib);
   const double input_mb = static_cast<double>(fs::file_size(log)) / 1e6;
-  std::printf("outpost_bench_limits: %s, %.1f MB, %llu lines, outpost run --once, %u CPUs\n",
-              binary.c_str(), input_mb, static_cast<unsigned long long>(lines),
-              std::thread::hardware_concurrency());
-  std::printf("%-16s %8s %8s %9s %14s %9s %9s %s\n", "max_cpu_percent", "wall s", "cpu s",
-              "avg cpu%", "max 1s-window%", "MB/s", "peak RSS", "records");
+  if (json) {
+    std::printf("{\"input_mb\": %.1f, \"lines\": %llu, \"runs\": [", input_mb,
+                static_cast<unsigned long long>(lines));
+  } else {
+    std::printf("outpost_bench_limits: %s, %.1f MB, %llu lines, outpost run --once, %u CPUs\n",
+                binary.c_str(), input_mb, static_cast<unsigned long long>(lines),
+                std::thread::hardware_concurrency());
+    std::printf("%-16s %8s %8s %9s %14s %9s %9s %s\n", "max_cpu_percent", "wall s", "cpu s",
+                "avg cpu%", "max 1s-window%", "MB/s", "peak RSS", "records");
+  }
   int failed = 0;
+  int runs_printed = 0;
   for (int limit : limits) {
     const fs::path state = dir / ("state-" + std::to_string(limit));
     fs::remove_all(state);
@@ -206,13 +217,23 @@ int main(int argc, char** argv) {
     const size_t at = r.output.find("\"records\":");
     const unsigned long long records =
         at == std::string::npos ? 0 : std::strtoull(r.output.c_str() + at + 10, nullptr, 10);
-    std::printf("%-16s %8.2f %8.2f %9.1f %14.1f %9.1f %6.1f MiB %llu%s\n",
-                limit == 0 ? "0 (no limit)" : std::to_string(limit).c_str(), r.wall_s, r.cpu_s,
-                r.cpu_s / r.wall_s * 100.0, r.max_window_share, input_mb / r.wall_s, r.rss_mib,
-                records, records == lines && r.exit_code == 0 ? "" : "  <- MISMATCH or failure");
+    if (json)
+      std::printf(
+          "%s{\"max_cpu_percent\": %d, \"wall_s\": %.3f, \"cpu_s\": %.3f, \"avg_cpu_percent\": "
+          "%.1f, \"max_window_cpu_percent\": %.1f, \"mb_per_s\": %.1f, \"peak_rss_mib\": %.1f, "
+          "\"records\": %llu, \"ok\": %s}",
+          runs_printed++ == 0 ? "" : ", ", limit, r.wall_s, r.cpu_s, r.cpu_s / r.wall_s * 100.0,
+          r.max_window_share, input_mb / r.wall_s, r.rss_mib, records,
+          records == lines && r.exit_code == 0 ? "true" : "false");
+    else
+      std::printf("%-16s %8.2f %8.2f %9.1f %14.1f %9.1f %6.1f MiB %llu%s\n",
+                  limit == 0 ? "0 (no limit)" : std::to_string(limit).c_str(), r.wall_s, r.cpu_s,
+                  r.cpu_s / r.wall_s * 100.0, r.max_window_share, input_mb / r.wall_s, r.rss_mib,
+                  records, records == lines && r.exit_code == 0 ? "" : "  <- MISMATCH or failure");
     if (records != lines || r.exit_code != 0) ++failed;
     fs::remove_all(state);
   }
+  if (json) std::printf("]}\n");
   if (own_dir) fs::remove_all(dir);
   return failed == 0 ? 0 : 1;
 }

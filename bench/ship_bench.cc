@@ -16,8 +16,10 @@
 //
 // Usage: outpost_bench_ship [--bytes N] [--line-bytes N] [--binary PATH]
 //                           [--receiver PATH] [--dir DIR] [--keep] [--reuse]
-//                           [--store-bodies] [--max-in-flight N]
-// (--reuse: keep the log file of the last --keep run in DIR and only run the agent)
+//                           [--store-bodies] [--max-in-flight N] [--level L] [--json]
+// (--reuse: keep the log file of the last --keep run in DIR and only run the agent;
+// --level: buffer.compression_level, default the agent's;
+// --json: the figures as one JSON object on stdout, for scripts/bench.sh)
 // Linux only (posix_spawn, wait4); not built for Windows.
 #include <fcntl.h>
 #include <signal.h>
@@ -408,7 +410,8 @@ int Usage(const char* argv0) {
                "usage: %s [--bytes N (default 1GiB)] [--line-bytes N (default 200)]\n"
                "       [--binary PATH (default: ../app/outpost next to this program)]\n"
                "       [--receiver PATH (default: scripts/dev-receiver.py of the source tree)]\n"
-               "       [--dir DIR] [--keep] [--reuse] [--store-bodies] [--max-in-flight N]\n",
+               "       [--dir DIR] [--keep] [--reuse] [--store-bodies] [--max-in-flight N]\n"
+               "       [--level L (buffer.compression_level)] [--json]\n",
                argv0);
   return 2;
 }
@@ -442,7 +445,9 @@ int main(int argc, char** argv) {
   bool keep = false;
   bool reuse = false;
   bool store_bodies = false;
+  bool json = false;
   int max_in_flight = 0;  // 0: the agent's default
+  int level = 0;          // 0: the agent's default
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (!std::strcmp(argv[i], "--bytes") && has_value) {
@@ -461,12 +466,17 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--max-in-flight") && has_value) {
       max_in_flight = std::atoi(argv[++i]);
       if (max_in_flight < 1 || max_in_flight > 64) return Usage(argv[0]);
+    } else if (!std::strcmp(argv[i], "--level") && has_value) {
+      level = std::atoi(argv[++i]);
+      if (level < 1 || level > 22) return Usage(argv[0]);
     } else if (!std::strcmp(argv[i], "--keep")) {
       keep = true;
     } else if (!std::strcmp(argv[i], "--reuse")) {
       reuse = keep = true;
     } else if (!std::strcmp(argv[i], "--store-bodies")) {
       store_bodies = true;
+    } else if (!std::strcmp(argv[i], "--json")) {
+      json = true;
     } else {
       return Usage(argv[0]);
     }
@@ -552,8 +562,9 @@ int main(int argc, char** argv) {
       << "state_dir = " << TomlString((dir / "state").string()) << "\n\n"
       << "[buffer]\n"
       << "# room for everything: run --once reads all, then uploads\n"
-      << "max_bytes = \"" << std::max<uint64_t>(256ULL << 20, input.bytes * 2) << "B\"\n\n"
-      << "[[source.file]]\n"
+      << "max_bytes = \"" << std::max<uint64_t>(256ULL << 20, input.bytes * 2) << "B\"\n"
+      << (level > 0 ? "compression_level = " + std::to_string(level) + "\n" : std::string())
+      << "\n[[source.file]]\n"
       << "name = \"bench\"\n"
       << "paths = [" << TomlString(log.string()) << "]\n"
       << "start_at = \"beginning\"\n\n"
@@ -605,50 +616,67 @@ int main(int argc, char** argv) {
 
   const double cpu = CpuSeconds(run.usage);
   const double mb = static_cast<double>(input.bytes) / 1e6;
-  std::printf("input            %.1f MB, %llu lines (%.0f bytes/line)\n", mb,
-              static_cast<unsigned long long>(input.lines),
-              static_cast<double>(input.bytes) / static_cast<double>(input.lines));
-  std::printf("agent            exit %d, %s\n", run.status, binary.string().c_str());
-  std::printf("wall             %.2f s (run --once, start to exit)\n", wall);
-  if (got.requests > 0)
-    std::printf(
-        "  phases         %.2f s to the first request, %.2f s of requests, %.2f s to exit\n",
-        got.first_arrival - start_epoch, got.last_done - got.first_arrival,
-        start_epoch + wall - got.last_done);
-  std::printf("records/s        %.0f\n", static_cast<double>(input.lines) / wall);
-  std::printf("input MB/s       %.1f\n", mb / wall);
-  std::printf("agent CPU        %.2f s (user %.2f, sys %.2f)\n", cpu,
-              static_cast<double>(run.usage.ru_utime.tv_sec) + run.usage.ru_utime.tv_usec / 1e6,
-              static_cast<double>(run.usage.ru_stime.tv_sec) + run.usage.ru_stime.tv_usec / 1e6);
-  if (cpu_at_first_request >= 0)
-    std::printf("  split          %.2f s until the first request, %.2f s after it\n",
-                cpu_at_first_request, cpu - cpu_at_first_request);
-  std::printf("CPU s per GB     %.2f\n", cpu / (mb / 1000.0));
-  std::printf("peak RSS         %.1f MiB\n", static_cast<double>(run.usage.ru_maxrss) / 1024.0);
-  std::printf(
-      "bytes on wire    %.1f MB of request bodies (%.3f per input byte; TLS and HTTP "
-      "headers not counted)\n",
-      static_cast<double>(got.body_bytes) / 1e6,
-      static_cast<double>(got.body_bytes) / static_cast<double>(input.bytes));
-  std::printf(
-      "receiver         %llu requests: %llu accepted, %llu duplicates, %llu failed; "
-      "%.2f CPU s; %.1f ms per request on average (%s)\n",
-      static_cast<unsigned long long>(got.requests), static_cast<unsigned long long>(got.accepted),
-      static_cast<unsigned long long>(got.duplicates), static_cast<unsigned long long>(got.failed),
-      receiver_cpu, got.requests ? 1000.0 * got.busy / static_cast<double>(got.requests) : 0.0,
-      store_bodies ? "decoding and storing" : "--discard");
-  if (records)
-    std::printf("records received %llu of %llu%s\n", static_cast<unsigned long long>(*records),
-                static_cast<unsigned long long>(input.lines),
-                store_bodies ? " (lines of the stored NDJSON)"
-                             : " (X-Outpost-Records of the accepted requests)");
-  else
-    std::printf("records received unknown (%s)\n",
-                store_bodies ? "the receiver stored raw .zst bodies: no zstd decoder"
-                             : "no \"records\" in requests.log: does the receiver know "
-                               "--discard?");
-
   const bool ok = run.status == 0 && records && *records == input.lines;
+  if (json) {
+    const double first = got.requests > 0 ? got.first_arrival - start_epoch : -1;
+    std::printf(
+        "{\"ok\": %s, \"input_mb\": %.1f, \"lines\": %llu, \"wall_s\": %.3f, "
+        "\"first_request_s\": %.3f, \"records_per_s\": %.0f, \"mb_per_s\": %.1f, "
+        "\"cpu_s\": %.3f, \"cpu_s_before_upload\": %.3f, \"cpu_s_per_gb\": %.3f, "
+        "\"peak_rss_mib\": %.1f, \"wire_mb\": %.1f, \"requests\": %llu, "
+        "\"records_received\": %lld}\n",
+        ok ? "true" : "false", mb, static_cast<unsigned long long>(input.lines), wall, first,
+        static_cast<double>(input.lines) / wall, mb / wall, cpu, cpu_at_first_request,
+        cpu / (mb / 1000.0), static_cast<double>(run.usage.ru_maxrss) / 1024.0,
+        static_cast<double>(got.body_bytes) / 1e6, static_cast<unsigned long long>(got.requests),
+        records ? static_cast<long long>(*records) : -1LL);
+  } else {
+    std::printf("input            %.1f MB, %llu lines (%.0f bytes/line)\n", mb,
+                static_cast<unsigned long long>(input.lines),
+                static_cast<double>(input.bytes) / static_cast<double>(input.lines));
+    std::printf("agent            exit %d, %s\n", run.status, binary.string().c_str());
+    std::printf("wall             %.2f s (run --once, start to exit)\n", wall);
+    if (got.requests > 0)
+      std::printf(
+          "  phases         %.2f s to the first request, %.2f s of requests, %.2f s to exit\n",
+          got.first_arrival - start_epoch, got.last_done - got.first_arrival,
+          start_epoch + wall - got.last_done);
+    std::printf("records/s        %.0f\n", static_cast<double>(input.lines) / wall);
+    std::printf("input MB/s       %.1f\n", mb / wall);
+    std::printf("agent CPU        %.2f s (user %.2f, sys %.2f)\n", cpu,
+                static_cast<double>(run.usage.ru_utime.tv_sec) + run.usage.ru_utime.tv_usec / 1e6,
+                static_cast<double>(run.usage.ru_stime.tv_sec) + run.usage.ru_stime.tv_usec / 1e6);
+    if (cpu_at_first_request >= 0)
+      std::printf("  split          %.2f s until the first request, %.2f s after it\n",
+                  cpu_at_first_request, cpu - cpu_at_first_request);
+    std::printf("CPU s per GB     %.2f\n", cpu / (mb / 1000.0));
+    std::printf("peak RSS         %.1f MiB\n", static_cast<double>(run.usage.ru_maxrss) / 1024.0);
+    std::printf(
+        "bytes on wire    %.1f MB of request bodies (%.3f per input byte; TLS and HTTP "
+        "headers not counted)\n",
+        static_cast<double>(got.body_bytes) / 1e6,
+        static_cast<double>(got.body_bytes) / static_cast<double>(input.bytes));
+    std::printf(
+        "receiver         %llu requests: %llu accepted, %llu duplicates, %llu failed; "
+        "%.2f CPU s; %.1f ms per request on average (%s)\n",
+        static_cast<unsigned long long>(got.requests),
+        static_cast<unsigned long long>(got.accepted),
+        static_cast<unsigned long long>(got.duplicates),
+        static_cast<unsigned long long>(got.failed), receiver_cpu,
+        got.requests ? 1000.0 * got.busy / static_cast<double>(got.requests) : 0.0,
+        store_bodies ? "decoding and storing" : "--discard");
+    if (records)
+      std::printf("records received %llu of %llu%s\n", static_cast<unsigned long long>(*records),
+                  static_cast<unsigned long long>(input.lines),
+                  store_bodies ? " (lines of the stored NDJSON)"
+                               : " (X-Outpost-Records of the accepted requests)");
+    else
+      std::printf("records received unknown (%s)\n",
+                  store_bodies ? "the receiver stored raw .zst bodies: no zstd decoder"
+                               : "no \"records\" in requests.log: does the receiver know "
+                                 "--discard?");
+  }
+
   if (!ok) {
     ShowFile("agent stderr", dir / "agent.err");
     ShowFile("receiver stderr", dir / "receiver.err");

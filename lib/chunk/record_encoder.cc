@@ -3,6 +3,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 #include "util/json_text.h"
 
@@ -37,6 +38,7 @@ RecordEncoder::RecordEncoder(const RecordContext& context) {
     suffix_ += ':';
     AppendJsonString(suffix_, value);
   }
+  tail_ = suffix_ + "}\n";
 }
 
 std::string_view RecordEncoder::Timestamp(WallTime time) {
@@ -49,23 +51,46 @@ std::string_view RecordEncoder::Timestamp(WallTime time) {
   return cached_ts_;
 }
 
+namespace {
+
+char* Put(char* at, std::string_view s) {
+  std::memcpy(at, s.data(), s.size());
+  return at + s.size();
+}
+
+}  // namespace
+
 void RecordEncoder::AppendLogLine(std::string& out, WallTime time, std::string_view path_json,
                                   uint64_t offset, std::string_view message, bool truncated) {
-  out += "{\"@timestamp\":\"";
-  out += Timestamp(time);
-  out += '"';
-  out += prefix_;
-  out += ",\"path\":";
-  out += path_json;
-  out += ",\"offset\":";
+  // Everything before the message is written with one resize and a few copies rather
+  // than one append per piece: this runs once per line, and per-piece appends (each a
+  // capacity check, and a strlen for a literal) were a tenth of the ingest's instructions
+  // (callgrind, bench/ingest).
+  static constexpr std::string_view kTimestamp = "{\"@timestamp\":\"";
+  static constexpr std::string_view kPath = ",\"path\":";
+  static constexpr std::string_view kOffset = ",\"offset\":";
+  static constexpr std::string_view kMessage = ",\"message\":";
+  static constexpr std::string_view kTruncated = ",\"truncated\":true";
+  const std::string_view ts = Timestamp(time);
   char digits[24];
   const auto r = std::to_chars(digits, digits + sizeof digits, offset);
-  out.append(digits, r.ptr);
-  out += ",\"message\":";
+  const std::string_view offset_text(digits, static_cast<size_t>(r.ptr - digits));
+  const size_t at = out.size();
+  out.resize(at + kTimestamp.size() + ts.size() + 1 + prefix_.size() + kPath.size() +
+             path_json.size() + kOffset.size() + offset_text.size() + kMessage.size());
+  char* p = out.data() + at;
+  p = Put(p, kTimestamp);
+  p = Put(p, ts);
+  *p++ = '"';
+  p = Put(p, prefix_);
+  p = Put(p, kPath);
+  p = Put(p, path_json);
+  p = Put(p, kOffset);
+  p = Put(p, offset_text);
+  Put(p, kMessage);
   AppendJsonString(out, message);
-  if (truncated) out += ",\"truncated\":true";
-  out += suffix_;
-  out += "}\n";
+  if (truncated) out.append(kTruncated);
+  out.append(tail_);
 }
 
 void RecordEncoder::AppendRecord(std::string& out, WallTime time,

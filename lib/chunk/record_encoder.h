@@ -33,7 +33,8 @@ class RecordEncoder {
   explicit RecordEncoder(const RecordContext& context);
 
   // Appends one log-line record, newline included. `path_json` is the file's path
-  // already quoted with JsonQuote (it is the same for every line of a file).
+  // already quoted with JsonQuote (it is the same for every line of a file). Neither
+  // `path_json` nor `message` may point into `out`.
   void AppendLogLine(std::string& out, WallTime time, std::string_view path_json, uint64_t offset,
                      std::string_view message, bool truncated);
 
@@ -50,6 +51,7 @@ class RecordEncoder {
 
   std::string prefix_;  // ,"host":…,"source":… (after the timestamp)
   std::string suffix_;  // ,"k":"v"… static fields
+  std::string tail_;    // suffix_ and the record's end, "}\n"
   std::vector<std::string> reserved_;
   // No sentinel value: every millisecond, -1 (1969-12-31T23:59:59.999Z) included, is a
   // valid time (found by tests/fuzz/ndjson_fuzz.cc).
