@@ -23,7 +23,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 ARGS = None  # set in main()
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 
 PASSING = '''

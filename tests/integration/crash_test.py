@@ -39,7 +39,7 @@ import unittest
 
 ARGS = None
 DEFAULT_SEED = 4242
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 LINE_RE = re.compile(r"^seq=(\d{6}) src=([a-z]) gen=(\d+) pad=[A-Za-z0-9]*$")
 STREAMS = ("a", "b", "c")

@@ -33,7 +33,7 @@ import unittest
 
 ARGS = None
 DEFAULT_SEED = 7007
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 BOOT = "0123456789abcdef0123456789abcdef"
 

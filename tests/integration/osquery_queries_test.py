@@ -36,7 +36,7 @@ import sys
 import unittest
 
 ARGS = None  # set in main()
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 
 # Rows of the fixture that several queries return.

@@ -18,7 +18,7 @@ import unittest
 
 ARGS = None
 
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 
 POLICY = '''

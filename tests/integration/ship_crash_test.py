@@ -42,7 +42,7 @@ import urllib.request
 
 ARGS = None
 DEFAULT_SEED = 7312
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 LINE_RE = re.compile(r"^seq=(\d{6}) src=([a-z]) pad=[A-Za-z0-9]*$")
 STREAMS = ("a", "b")

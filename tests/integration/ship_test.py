@@ -54,7 +54,7 @@ DEFAULT_SEED = 20240611
 WORK = None  # temp dir of the whole run
 CA = None  # the test CA directory (make-test-ca.sh)
 TOKEN = "tok-9f8e7d6c5b4a-NEVER-SHOWN"
-SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "UndefinedBehaviorSanitizer",
                      "runtime error:")
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
               "ALL_PROXY", "NO_PROXY")
