@@ -61,9 +61,11 @@ def wait_for(what, predicate, timeout, interval=0.1, alive=None):
         if got:
             return got
         if alive is not None and not alive():
-            raise ScenarioFailed("while waiting for %s: the agent exited" % what)
+            raise ScenarioFailed("while waiting for %s: the agent exited"
+                                 % (what() if callable(what) else what))
         if time.monotonic() > deadline:
-            raise ScenarioFailed("timed out after %.0f s waiting for %s" % (timeout, what))
+            raise ScenarioFailed("timed out after %.0f s waiting for %s" % (
+                timeout, what() if callable(what) else what))
         time.sleep(interval)
 
 
