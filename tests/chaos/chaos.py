@@ -32,7 +32,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import ScenarioFailed, Skipped  # noqa: E402
-from scenarios import SCENARIOS, Run  # noqa: E402
+from scenarios import OPEN_RUNS, SCENARIOS, Run  # noqa: E402
 
 SUMMARY = ("%s: %d records written, %d delivered, %d lost, "
            "%d duplicated after de-duplication")
@@ -127,9 +127,13 @@ def main():
     chosen = args.scenario or names
     failed = []
     t0 = time.monotonic()
-    for name, fn in SCENARIOS:
-        if name in chosen and not run_scenario(ctx, name, fn):
-            failed.append(name)
+    try:
+        for name, fn in SCENARIOS:
+            if name in chosen and not run_scenario(ctx, name, fn):
+                failed.append(name)
+    finally:
+        for run in list(OPEN_RUNS):  # interrupted: kill the agent, unmount the tmpfs
+            run.close()
     print("chaos: %d scenario(s) in %.0f s, seed %d: %s" % (
         len(chosen), time.monotonic() - t0, ctx.seed,
         "FAILED: " + ", ".join(failed) if failed else "all passed"), flush=True)

@@ -13,6 +13,9 @@ from harness import (Agent, BackgroundWriter, Receiver, ScenarioFailed, Skipped,
                      Writer, integrity, new_rng, wait_for, write_config)
 
 
+OPEN_RUNS = set()  # closed by chaos.py at exit, whatever happened (unmounts the tmpfs)
+
+
 class Run:
     """One scenario's directory (logs/, state/), receiver, writer and agent."""
 
@@ -37,6 +40,8 @@ class Run:
         # Lines whose one re-send is the documented consequence of the scenario's damage
         # (its state lost: docs/buffer.md, "Corrupt files"): those delivered before it.
         self.resend_allowed = None
+        self.closed = False
+        OPEN_RUNS.add(self)
 
     def log_path(self, *parts):
         return os.path.join(self.logs, *parts)
@@ -117,6 +122,10 @@ class Run:
         return counts
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        OPEN_RUNS.discard(self)
         if self.agent is not None and self.agent.alive():
             try:
                 self.agent.kill()
