@@ -519,10 +519,10 @@ def clock_jump(run):
         # set back. The chunk must not wait for the day to pass.
         set_offset(day)
         time.sleep(0.5)
-        run.receiver.set_faults([{"status": 503, "count": 2}])
-        wait_for("the 503s to be used", lambda: run.receiver.stats()["faults_left"] == 0, 30,
+        run.receiver.set_faults([{"status": 503, "retry_after": "3", "count": 1}])
+        wait_for("the 503 to be used", lambda: run.receiver.stats()["faults_left"] == 0, 30,
                  alive=run.agent.alive)
-        set_offset(0)
+        set_offset(0)  # within the 3 s the agent waits before it tries again
         jumps += [day, 0]
         faulted.append(len(jumps) - 2)
         time.sleep(1.5)
