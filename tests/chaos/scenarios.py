@@ -520,9 +520,11 @@ def clock_jump(run):
         set_offset(day)
         time.sleep(0.5)
         run.receiver.set_faults([{"status": 503, "retry_after": "3", "count": 1}])
-        wait_for("the 503 to be used", lambda: run.receiver.stats()["faults_left"] == 0, 30,
-                 alive=run.agent.alive)
-        set_offset(0)  # within the 3 s the agent waits before it tries again
+        try:
+            wait_for("the 503 to be used", lambda: run.receiver.stats()["faults_left"] == 0,
+                     30, alive=run.agent.alive)
+        finally:
+            set_offset(0)  # within the 3 s the agent waits before it tries again
         jumps += [day, 0]
         faulted.append(len(jumps) - 2)
         time.sleep(1.5)
