@@ -28,7 +28,9 @@ class Run:
         self.state = os.path.join(self.dir, "state")
         os.makedirs(self.logs)
         self.rng = new_rng(ctx.seed, name)
-        self.writer = Writer(name, self.rng)
+        # The writer (and each background writer) draws from generators of its own, so
+        # the scenario's decisions in the main thread do not depend on thread timing.
+        self.writer = Writer(name, new_rng(ctx.seed, name + "/writer"))
         self.receiver = Receiver(ctx, self.dir)
         self.tally = Tally(name, self.writer, self.receiver)
         self.config = os.path.join(self.dir, "outpost.toml")
@@ -50,8 +52,10 @@ class Run:
         write_config(self.config, self.state, sources, self.receiver, self.ctx, **kw)
         self.agent = Agent(self.ctx, self.dir, self.config, env)
 
-    def background(self, target, **kw):
-        bg = BackgroundWriter(self.writer, target, self.rng, **kw)
+    def background(self, paths, **kw):
+        """Writes lines to one of `paths` (chosen at random) every few ms until finish()."""
+        rng = new_rng(self.ctx.seed, "%s/background%d" % (self.name, len(self.writers)))
+        bg = BackgroundWriter(self.writer, lambda: rng.choice(paths), rng, **kw)
         self.writers.append(bg)
         return bg
 
@@ -243,7 +247,7 @@ def receiver_faults(run):
     run.configure([{"name": "app", "paths": [run.log_path("*.log")]}],
                   output={"timeout": "10s"})
     run.agent.start()
-    bg = run.background(lambda: run.log_path(rng.choice(("a.log", "b.log"))))
+    bg = run.background([run.log_path("a.log"), run.log_path("b.log")])
     rcv = run.receiver
     phase_timeout = 240 if run.long else 60
 
@@ -323,14 +327,13 @@ def disk_full(run):
         subprocess.run(["umount", "-l", run.state], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
     run.cleanups.append(unmount)
-    rng = run.rng
     # The agent's own log goes to stderr only (captured), not into the full state dir.
     run.configure([{"name": "app", "paths": [run.log_path("*.log")]}],
                   agent={"log_file": ""})
     run.writer.pad = (100, 300)
     rcv = run.receiver
     run.agent.start()
-    bg = run.background(lambda: run.log_path("app.log"), interval=0.02, lines=(5, 40))
+    bg = run.background([run.log_path("app.log")], interval=0.02, lines=(5, 40))
     cycles = 2 if run.long else 1
     filler = os.path.join(run.state, "filler")
     for cycle in range(cycles):
@@ -374,14 +377,13 @@ def disk_full(run):
 def rotation_storm(run):
     """Two files renamed out of the glob (app.log -> app.log.N) and created anew every
     100 ms while lines keep coming; rotated files older than five generations deleted."""
-    rng = run.rng
     run.configure([{"name": "app", "paths": [run.log_path("*.log")]}])
     run.agent.start()
     wait_for("the agent to start", lambda: os.path.exists(os.path.join(run.state, "buffer.db")),
              20, alive=run.agent.alive)
     gen = {"app": 0, "web": 0}
-    bg = run.background(lambda: run.log_path(rng.choice(("app.log", "web.log"))),
-                        interval=0.01, lines=(1, 10))
+    bg = run.background([run.log_path("app.log"), run.log_path("web.log")], interval=0.01,
+                        lines=(1, 10))
     duration = 30 if run.long else 3
     end = time.monotonic() + duration
     rotations = deleted = 0
@@ -498,7 +500,7 @@ def clock_jump(run):
     run.configure([{"name": "app", "paths": [run.log_path("*.log")]}],
                   env={"OUTPOST_TEST_CLOCK_FILE": clock_file})
     run.agent.start()
-    bg = run.background(lambda: run.log_path("app.log"), interval=0.05)
+    bg = run.background([run.log_path("app.log")], interval=0.05)
     day = 86400 * 1000
     jumps = [day, 0, -day, 0]
     if run.long:
