@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -12,9 +13,13 @@
 namespace outpost::app {
 
 Cli::Cli() {
+  if (const char* file = std::getenv("OUTPOST_TEST_CLOCK_FILE"); file != nullptr && *file) {
+    test_clock_ = std::make_unique<OffsetFileClock>(file, system_clock_);
+    clock_ = test_clock_.get();
+  }
   sink_ = std::make_unique<StreamLogSink>(stderr, LogFormat::kText,
                                           platform::IsTerminal(platform::StdStream::kStderr));
-  logger_ = std::make_unique<Logger>(sink_.get(), &clock_, LogLevel::kInfo);
+  logger_ = std::make_unique<Logger>(sink_.get(), clock_, LogLevel::kInfo);
 }
 
 bool Cli::SetUpLogging() {
@@ -42,7 +47,7 @@ bool Cli::SetUpLogging() {
   const bool tty_err = platform::IsTerminal(platform::StdStream::kStderr);
   color_stdout_ = !options_.no_color && platform::IsTerminal(platform::StdStream::kStdout);
   sink_ = std::make_unique<StreamLogSink>(stderr, format, tty_err && !options_.no_color);
-  logger_ = std::make_unique<Logger>(sink_.get(), &clock_, level);
+  logger_ = std::make_unique<Logger>(sink_.get(), clock_, level);
   return true;
 }
 
@@ -83,7 +88,7 @@ bool Cli::LoadConfig(ConfigParseResult& out) {
   if (options_.log_level.empty()) logger_->set_min_level(out.config.agent.log_level);
   if (options_.log_format.empty() && out.config.agent.log_format != LogFormat::kText) {
     sink_ = std::make_unique<StreamLogSink>(stderr, out.config.agent.log_format, false);
-    logger_ = std::make_unique<Logger>(sink_.get(), &clock_, logger_->min_level());
+    logger_ = std::make_unique<Logger>(sink_.get(), clock_, logger_->min_level());
   }
   return true;
 }

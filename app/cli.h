@@ -41,7 +41,7 @@ class Cli {
   Cli();
 
   GlobalOptions& options() { return options_; }
-  const Clock& clock() const { return clock_; }
+  const Clock& clock() const { return *clock_; }
   Logger& logger() { return *logger_; }
 
   // Builds the logger from the global options (called once arguments are parsed).
@@ -78,7 +78,11 @@ class Cli {
  private:
   GlobalOptions options_;
   std::vector<std::string> args_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  // Tests only: OUTPOST_TEST_CLOCK_FILE names a file holding a wall clock offset in
+  // milliseconds (lib/util/clock.h, OffsetFileClock); tests/chaos jumps the clock so.
+  std::unique_ptr<Clock> test_clock_;
+  const Clock* clock_ = &system_clock_;
   std::unique_ptr<StreamLogSink> sink_;
   std::unique_ptr<LogSink> file_sink_;
   std::unique_ptr<LogSink> tee_sink_;

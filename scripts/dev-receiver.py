@@ -64,6 +64,10 @@ count decreased by one; no such rule, normal handling. Keys:
     seconds        stall duration (float)
     if_bytes_over  only requests whose body as received is larger than this
     if_path        only requests to exactly this path
+    after_bytes    with action "reset" only: reset mid-body, once this many bytes of the
+                   body (at most its Content-Length) have been read. Such rules are
+                   matched when the headers are in, before the body is read (the other
+                   rules are matched after it), with the Content-Length as the size
     after_store    true: store (and de-duplicate) first, then apply the fault, as if the
                    answer was lost on the way back
     item_status    _bulk only: list of per-item statuses, cycled over the items (e.g.
@@ -78,6 +82,11 @@ Control endpoints (no token, never faulted, not in requests.log):
                 status codes as strings, "reset" (fault) and "lost" (the client went
                 away before the answer).
   GET /_faults  the rules; POST /_faults  replace them (400 with the reason if invalid).
+  GET /_tls     {"cert_name"} the pair served (HTTPS only; 400 on plain HTTP).
+  POST /_tls    {"cert_name": NAME, "drop_connections": bool}: serve --tls-dir's NAME
+                pair (server, other-server, wrong-host) from the next handshake on;
+                drop_connections closes the open connections (this one excepted), so
+                clients must handshake again. 400 if the pair cannot be loaded.
 
 Proxy (--proxy): CONNECT only, to 127.0.0.1 or localhost (always connected to as
 127.0.0.1), any port; other targets 403, other methods 405. --proxy-user U:P requires
@@ -112,9 +121,9 @@ import zlib
 
 LOOPBACK = "127.0.0.1"
 MAX_DECODED_DEFAULT = 1 << 30
-CONTROL_PATHS = ("/_stats", "/_faults")
+CONTROL_PATHS = ("/_stats", "/_faults", "/_tls")
 RULE_KEYS = {"count", "status", "retry_after", "body", "action", "seconds", "if_bytes_over",
-             "if_path", "after_store", "item_status"}
+             "if_path", "after_store", "item_status", "after_bytes"}
 ACTIONS = ("respond", "reset", "stall")
 
 
@@ -195,6 +204,14 @@ def validate_rules(rules):
             raise ValueError("%s: body must be a string" % where)
         if not isinstance(r.get("after_store", False), bool):
             raise ValueError("%s: after_store must be true or false" % where)
+        after_bytes = r.get("after_bytes")
+        if after_bytes is not None:
+            if (isinstance(after_bytes, bool) or not isinstance(after_bytes, int)
+                    or after_bytes < 0):
+                raise ValueError("%s: after_bytes must be a non-negative integer" % where)
+            if action != "reset" or r.get("after_store"):
+                raise ValueError("%s: after_bytes goes with action \"reset\" (and no "
+                                 "after_store)" % where)
         r["count"] = count
         r["action"] = action
         r["left"] = count
@@ -338,10 +355,14 @@ class State:
             self.received += 1
             return self.seq
 
-    def match_rule(self, path, nbytes):
+    def match_rule(self, path, nbytes, mid_body=False):
+        """mid_body: match only the after_bytes rules (headers in, body not read);
+        else only the others."""
         with self.lock:
             for i, rule in enumerate(self.rules):
                 if rule["left"] == 0:
+                    continue
+                if (rule.get("after_bytes") is not None) != mid_body:
                     continue
                 if rule.get("if_bytes_over") is not None and nbytes <= rule["if_bytes_over"]:
                     continue
@@ -663,6 +684,23 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
             self.state.set_rules(rules)
             log("fault rules replaced: %d rule(s)" % len(rules))
             self.answer(200, {"rules": len(rules)})
+        elif path == "/_tls" and self.server.tls_context is None:
+            self.answer(400, {"error": "not serving HTTPS (no --tls-dir)"})
+        elif path == "/_tls" and self.command in ("GET", "HEAD"):
+            self.answer(200, {"cert_name": self.server.cert_name})
+        elif path == "/_tls" and self.command in ("POST", "PUT"):
+            try:
+                req = json.loads(body.decode("utf-8"))
+                name = req["cert_name"]
+                if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                    raise ValueError("cert_name must be a pair's name, e.g. other-server")
+                self.server.switch_certificate(name, bool(req.get("drop_connections")),
+                                               self.connection)
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError,
+                    ssl.SSLError) as e:
+                self.answer(400, {"error": "cannot serve that pair: %s" % e})
+                return
+            self.answer(200, {"cert_name": name})
         else:
             self.answer(405, {"error": "method not allowed"}, {"Allow": "GET, POST"})
 
@@ -757,6 +795,8 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
             entry["status"] = 405
             self.answer(405, {"error": "POST only"}, {"Allow": "POST"})
             return
+        if self.mid_body_reset(path, entry):
+            return
         body = self.read_body(args.max_body_bytes)
         entry["bytes"] = len(body)
 
@@ -772,6 +812,31 @@ class ReceiverHandler(http.server.BaseHTTPRequestHandler):
                 return
         entry["status"] = status
         self.answer(status, payload, headers)
+
+    def mid_body_reset(self, path, entry):
+        """Applies an after_bytes rule, if one matches: reads that much of the body,
+        then resets. Returns True when it did."""
+        try:
+            declared = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        index, rule = self.state.match_rule(path, declared, mid_body=True)
+        if rule is None:
+            return False
+        want = rule["after_bytes"]
+        if self.headers.get("Content-Length") is not None:
+            want = min(want, declared)
+        got = 0
+        while got < want:
+            part = self.rfile.read(min(65536, want - got))
+            if not part:
+                break
+            got += len(part)
+        entry["bytes"] = got
+        entry["fault"] = {"rule": index, "action": "reset"}
+        entry["time_done"] = time.time()
+        self.reset()
+        return True
 
     def apply_fault(self, index, rule, entry):
         """Applies a rule; returns True when it answered (or reset) the request."""
@@ -900,7 +965,28 @@ class ReceiverServer(LoopbackServer):
         self.args = args
         self.state = state
         self.tls_context = tls_context
+        self.cert_name = args.cert_name
+        self.conns_lock = threading.Lock()
+        self.conns = set()  # open TLS connections (POST /_tls drop_connections)
         super().__init__(address, ReceiverHandler)
+
+    def switch_certificate(self, name, drop_connections, keep):
+        """Serves --tls-dir's pair `name` from the next handshake on; raises OSError or
+        ssl.SSLError when it cannot be loaded (nothing changes then)."""
+        ctx = tls_context(self.args, name)
+        self.tls_context = ctx
+        self.cert_name = name
+        log("now serving the %s certificate" % name)
+        if not drop_connections:
+            return
+        with self.conns_lock:
+            others = [c for c in self.conns if c is not keep]
+        for c in others:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        log("dropped %d open connection(s)" % len(others))
 
     @staticmethod
     def peer_cn(conn):
@@ -935,9 +1021,13 @@ class ReceiverServer(LoopbackServer):
             self.state.tls_error()
             log("TLS handshake from port %d failed: %s" % (client_address[1], e))
             return
+        with self.conns_lock:
+            self.conns.add(conn)
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:
+            with self.conns_lock:
+                self.conns.discard(conn)
             self.shutdown_request(conn)  # OSError (already reset) is ignored there
 
 
@@ -1084,8 +1174,8 @@ class ProxyServer(LoopbackServer):
 
 # --- main -------------------------------------------------------------------------------
 
-def tls_context(args):
-    base = os.path.join(args.tls_dir, args.cert_name)
+def tls_context(args, cert_name=None):
+    base = os.path.join(args.tls_dir, cert_name or args.cert_name)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     if args.tls_max_version == "1.2":

@@ -205,6 +205,14 @@ struct BufferStore::Impl {
   Status PrepareCommitStatements();
   Status WriteBatch(const CommitBatch& batch, int64_t now_ms, int64_t* chunk_id);
   std::string Name() const { return PathText(options.file); }
+  void AfterWrite(const Status& status);
+  // A write transaction (InTransaction) followed by AfterWrite.
+  template <typename Fn>
+  Status Write(std::string_view begin, Fn&& fn) {
+    Status status = InTransaction(db, begin, std::forward<Fn>(fn));
+    AfterWrite(status);
+    return status;
+  }
 
   Options options;
   const Clock* clock;
@@ -217,7 +225,32 @@ struct BufferStore::Impl {
   // PRAGMA data_version when used_bytes was last summed: it changes when another
   // connection commits, so RefreshUsage() can skip the sum when nothing changed.
   std::optional<int64_t> usage_data_version;
+  // Set by the first write that failed for a full disk (AfterWrite).
+  bool low_on_space = false;
+  MonoTime next_space_checkpoint{};
 };
+
+// A write that failed for a full disk: the WAL may hold most of the space the file
+// system has. Copy it into the database and truncate it (at most once a second; it
+// fails while the database itself cannot grow), and from now on checkpoint every
+// 1 MiB of WAL rather than every 16 MiB: otherwise, once space returns, the WAL grows
+// back into it before its next checkpoint, fills the disk again and, with no room
+// left for the checkpoint to grow the database, stays full for good.
+void BufferStore::Impl::AfterWrite(const Status& status) {
+  if (status.ok() || status.code() != Code::kUnavailable ||
+      status.message().find("disk full") == std::string::npos)
+    return;
+  if (!low_on_space) {
+    low_on_space = true;
+    (void)db.Exec("PRAGMA wal_autocheckpoint = 256");
+    log.Warn("the disk holding " + Name() +
+             " is full; the WAL is now checkpointed every 1 MiB to keep it small");
+  }
+  const MonoTime now = clock->Monotonic();
+  if (now < next_space_checkpoint || db.InTransaction()) return;
+  next_space_checkpoint = now + std::chrono::seconds(1);
+  (void)db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 Status BufferStore::Impl::OpenWritable() {
   commit_statements.reset();
@@ -516,6 +549,7 @@ Result<int64_t> BufferStore::Commit(const CommitBatch& batch) {
   if (!status.ok()) {
     // SQLite may already have rolled back by itself (a full disk, an I/O error).
     if (m.db.InTransaction()) (void)RunOnce(s.rollback);
+    m.AfterWrite(status);
     return status.WithContext("committing to " + m.Name());
   }
   if (batch.chunk) m.used_bytes += batch.chunk->body.size();
@@ -654,7 +688,7 @@ Result<uint64_t> BufferStore::Purge(std::optional<std::string> stream) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
   uint64_t deleted = 0;
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     // The bodies first: which ones to delete is read from chunks.
     const std::string statements[] = {
         stream ? "DELETE FROM chunk_bodies WHERE id IN (SELECT id FROM chunks WHERE stream = ?1)"
@@ -714,6 +748,7 @@ Status BufferStore::SetState(std::string_view key, std::string_view value) {
   OUTPOST_RETURN_IF_ERROR(st->BindText(1, key));
   OUTPOST_RETURN_IF_ERROR(st->BindText(2, value));
   Status status = st->StepDone();
+  impl_->AfterWrite(status);
   return status.ok() ? status : status.WithContext("writing state '" + std::string(key) + "'");
 }
 
@@ -795,7 +830,7 @@ Status BufferStore::Acknowledge(int64_t id) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
   uint64_t freed = 0;
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     Result<Statement> size = m.db.Prepare("SELECT stored_bytes FROM chunks WHERE id = ?1");
     if (!size.ok()) return size.status();
     OUTPOST_RETURN_IF_ERROR(size->BindInt64(1, id));
@@ -822,7 +857,7 @@ Status BufferStore::ScheduleRetry(int64_t id, int64_t next_attempt_at_ms,
                                   std::string_view last_error) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     Result<Statement> st = m.db.Prepare(
         "UPDATE chunks SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 "
         "WHERE id = ?1");
@@ -842,7 +877,7 @@ Status BufferStore::ScheduleRetry(int64_t id, int64_t next_attempt_at_ms,
 Status BufferStore::DeferAll(int64_t next_attempt_at_ms, std::string_view last_error) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     Result<Statement> st = m.db.Prepare("UPDATE chunks SET next_attempt_at = ?1, last_error = ?2");
     if (!st.ok()) return st.status();
     OUTPOST_RETURN_IF_ERROR(st->BindInt64(1, next_attempt_at_ms));
@@ -856,7 +891,7 @@ Status BufferStore::MoveToDead(int64_t id, std::string_view reason) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
   const int64_t now_ms = UnixMillis(m.clock->Now());
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     Result<Statement> copy = m.db.Prepare(
         "INSERT INTO dead_chunks (id, stream, created_at, records, raw_bytes, stored_bytes, "
         "codec, format, attempts, next_attempt_at, last_error, reason, dead_at, body) "
@@ -907,7 +942,7 @@ Result<std::vector<int64_t>> BufferStore::Replace(int64_t id, std::vector<Sealed
     return InvalidArgument("replacing chunk " + std::to_string(id) + " by nothing");
   std::vector<int64_t> ids;
   uint64_t old_bytes = 0;
-  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+  Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
     ids.clear();
     Result<Statement> orig =
         m.db.Prepare("SELECT stream, seq, sub, stored_bytes FROM chunks WHERE id = ?1");

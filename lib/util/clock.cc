@@ -1,6 +1,8 @@
 #include "util/clock.h"
 
 #include <cstdio>
+#include <fstream>
+#include <utility>
 
 namespace outpost {
 namespace {
@@ -46,6 +48,26 @@ void FakeClock::JumpWall(std::chrono::nanoseconds d) { wall_ns_ += d.count(); }
 
 void FakeClock::SetWall(WallTime t) {
   wall_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+OffsetFileClock::OffsetFileClock(std::string path, const Clock& base)
+    : path_(std::move(path)), base_(base) {}
+
+std::chrono::milliseconds OffsetFileClock::Offset() const {
+  const MonoTime now = base_.Monotonic();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!read_once_ || now >= next_read_) {
+    read_once_ = true;
+    next_read_ = now + kRereadInterval;
+    std::ifstream in(path_);
+    long long ms = 0;
+    offset_ = std::chrono::milliseconds((in >> ms) ? ms : 0);
+  }
+  return offset_;
+}
+
+WallTime OffsetFileClock::Now() const {
+  return base_.Now() + std::chrono::duration_cast<WallTime::duration>(Offset());
 }
 
 std::string FormatRfc3339Millis(WallTime t) {

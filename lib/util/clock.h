@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace outpost {
@@ -47,6 +48,32 @@ class FakeClock final : public Clock {
  private:
   std::atomic<int64_t> wall_ns_;
   std::atomic<int64_t> mono_ns_;
+};
+
+// Tests only (OUTPOST_TEST_CLOCK_FILE, set up in app/): `base`'s wall time shifted by
+// an offset in milliseconds read from a file (a decimal integer, may be negative), so
+// a test can jump the wall clock of the real binary forwards and back. The file is
+// read again at most every 100 ms of `base`'s monotonic time; a missing or unreadable
+// file means offset 0. Monotonic time is `base`'s, untouched. Thread-safe; `base` must
+// outlive it.
+class OffsetFileClock final : public Clock {
+ public:
+  static constexpr std::chrono::milliseconds kRereadInterval{100};
+
+  OffsetFileClock(std::string path, const Clock& base);
+  WallTime Now() const override;
+  MonoTime Monotonic() const override { return base_.Monotonic(); }
+
+  // The offset in force now (reads the file if it is due).
+  std::chrono::milliseconds Offset() const;
+
+ private:
+  std::string path_;
+  const Clock& base_;
+  mutable std::mutex mu_;
+  mutable bool read_once_ = false;
+  mutable MonoTime next_read_{};
+  mutable std::chrono::milliseconds offset_{0};
 };
 
 // RFC 3339 UTC with milliseconds: "2026-01-01T00:00:00.000Z".

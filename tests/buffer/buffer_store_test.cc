@@ -326,6 +326,30 @@ TEST_CASE("a full disk is kUnavailable, writes nothing, and space comes back aft
   CHECK(store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 99)), {}, {}, {}}).ok());
 }
 
+TEST_CASE("after a full disk the WAL is truncated and then kept small", "[buffer]") {
+  Fixture f;
+  auto o = f.Options();
+  o.max_pages = 64;  // 256 KiB
+  auto store = f.Open(o);
+  const fs::path wal = f.file.string() + "-wal";
+  Status full;
+  for (uint32_t i = 0; i < 20 && full.ok(); ++i)
+    full = store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, i)), {}, {}, {}}).status();
+  REQUIRE(full.message().find("disk full") != std::string::npos);
+  // The committed chunks were checkpointed into the database and the WAL truncated:
+  // its space goes back to the file system.
+  CHECK(fs::file_size(wal) == 0);
+  REQUIRE(store->Purge(std::nullopt).ok());
+  // From now on the WAL is checkpointed every 1 MiB (not 16 MiB), so 2.4 MB of commits
+  // do not grow it past that.
+  for (uint32_t i = 0; i < 60; ++i) {
+    REQUIRE(
+        store->Commit({MakeChunk("app", kStartMs, RandomBytes(40000, 100 + i)), {}, {}, {}}).ok());
+    REQUIRE(store->Purge(std::nullopt).ok());
+  }
+  CHECK(fs::file_size(wal) < (3u << 19));  // 1.5 MiB
+}
+
 TEST_CASE("used_bytes counts live and dead bodies and Full() trips at max_bytes", "[buffer]") {
   Fixture f;
   auto o = f.Options();

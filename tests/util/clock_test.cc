@@ -1,5 +1,6 @@
 #include <catch.hpp>
 
+#include "test_files.h"
 #include "util/clock.h"
 
 namespace outpost {
@@ -41,6 +42,33 @@ TEST_CASE("the system clock's monotonic time never decreases") {
     CHECK(now >= prev);
     prev = now;
   }
+}
+
+TEST_CASE("the offset file clock jumps the wall clock as the file says and leaves monotonic time") {
+  testing::TempDir dir;
+  FakeClock base;
+  const auto file = dir.path() / "offset";
+  OffsetFileClock clock(file.string(), base);
+  // No file yet: no offset.
+  CHECK(clock.Now() == base.Now());
+  CHECK(clock.Monotonic() == base.Monotonic());
+
+  dir.Write("offset", "86400000\n");  // a day forward
+  // Read again only once 100 ms of monotonic time have passed.
+  base.Advance(50ms);
+  CHECK(clock.Now() == base.Now());
+  base.Advance(50ms);
+  CHECK(FormatRfc3339Millis(clock.Now()) == "2026-01-02T00:00:00.100Z");
+  CHECK(clock.Offset() == std::chrono::hours(24));
+
+  dir.Write("offset", "-3600000");  // an hour back
+  base.Advance(100ms);
+  CHECK(FormatRfc3339Millis(clock.Now()) == "2025-12-31T23:00:00.200Z");
+  CHECK(clock.Monotonic() == base.Monotonic());
+
+  dir.Write("offset", "not a number");  // unreadable: no offset
+  base.Advance(100ms);
+  CHECK(clock.Now() == base.Now());
 }
 
 }  // namespace outpost
