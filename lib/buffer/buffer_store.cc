@@ -874,6 +874,22 @@ Status BufferStore::ScheduleRetry(int64_t id, int64_t next_attempt_at_ms,
                                           " in " + m.Name());
 }
 
+Status BufferStore::RescheduleAfterClockJump(int64_t now_ms, int64_t back_ms, int64_t latest_ms) {
+  Impl& m = *impl_;
+  OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
+  Status status = InTransaction(m.db, "BEGIN IMMEDIATE", [&]() -> Status {
+    Result<Statement> st = m.db.Prepare(
+        "UPDATE chunks SET next_attempt_at = min(max(?1, next_attempt_at - ?2), ?3) "
+        "WHERE next_attempt_at > ?1 AND next_attempt_at <> min(max(?1, next_attempt_at - ?2), ?3)");
+    if (!st.ok()) return st.status();
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(1, now_ms));
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(2, std::max<int64_t>(back_ms, 0)));
+    OUTPOST_RETURN_IF_ERROR(st->BindInt64(3, std::max(latest_ms, now_ms)));
+    return st->StepDone();
+  });
+  return status.ok() ? status : status.WithContext("rescheduling retries in " + m.Name());
+}
+
 Status BufferStore::DeferAll(int64_t next_attempt_at_ms, std::string_view last_error) {
   Impl& m = *impl_;
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());

@@ -209,6 +209,11 @@ class BufferStore {
   // the chunk is not live (purged meanwhile).
   Status ScheduleRetry(int64_t id, int64_t next_attempt_at_ms, std::string_view last_error);
 
+  // After the wall clock went back by `back_ms` (next_attempt_at is wall time): every
+  // retry still ahead of `now_ms` moves back by as much (not before now_ms), and none
+  // stays later than `latest_ms`. Attempts and errors are left alone.
+  Status RescheduleAfterClockJump(int64_t now_ms, int64_t back_ms, int64_t latest_ms);
+
   // Sets next_attempt_at and last_error of every live chunk, leaving attempts alone
   // (401/403: keep every chunk, try again much later). Chunks committed afterwards are
   // not affected, but wait behind their stream's deferred chunks.

@@ -47,6 +47,13 @@ Shipper::Shipper(const OutputConfig& config, BufferStore& store, HttpTransport& 
   stats_.endpoint = config.endpoint;
 }
 
+namespace {
+// A wall clock that fell behind the monotonic one by more than this went back.
+constexpr int64_t kClockJumpSlackMs = 2000;
+// How long nothing is submitted after buffer.db refused a write.
+constexpr Duration kStoreFailurePause = std::chrono::seconds(1);
+}  // namespace
+
 int64_t Shipper::NowMs() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
       .count();
@@ -159,11 +166,50 @@ void Shipper::Resume() {
   log_.Info("the endpoint rejected the credentials before this start; trying again now");
 }
 
+// Retry times are wall time (they outlive the process in buffer.db), so a wall clock
+// set back would hold chunks for as long as it went back. While running, a jump back is
+// seen against the monotonic clock and every pending retry moves back with it. At the
+// first step, a jump while the agent was stopped cannot be told apart, so no retry is
+// left further ahead than the longest wait this shipper sets (2 x retry.max).
+void Shipper::FollowClockJumps() {
+  const int64_t now = NowMs();
+  const MonoTime mono = clock_.Monotonic();
+  const bool first = !last_wall_ms_;
+  int64_t back = 0;
+  if (!first) {
+    const int64_t expected =
+        *last_wall_ms_ +
+        std::chrono::duration_cast<std::chrono::milliseconds>(mono - last_mono_).count();
+    if (now < expected - kClockJumpSlackMs) back = expected - now;
+  }
+  last_wall_ms_ = now;
+  last_mono_ = mono;
+  if (!first && back == 0) return;
+  const int64_t latest =
+      now + 2 * std::chrono::duration_cast<std::chrono::milliseconds>(config_.retry.max).count();
+  Status st = store_.RescheduleAfterClockJump(now, back, latest);
+  if (!st.ok()) {
+    log_.Warn("cannot reschedule retries after a clock change: " + st.message());
+    last_wall_ms_.reset();  // try again at the next step
+    return;
+  }
+  if (back > 0)
+    log_.Warn("the wall clock went back by " + FormatDuration(Duration(back)) +
+              "; pending retries moved back with it");
+}
+
+void Shipper::HoldAfterStoreFailure(const Status& st) {
+  if (!st.ok()) hold_until_ = clock_.Monotonic() + kStoreFailurePause;
+}
+
 void Shipper::Step(Duration max_wait) {
   if (!resumed_) Resume();
-  SubmitDue();
+  FollowClockJumps();
+  if (clock_.Monotonic() >= hold_until_) SubmitDue();
   Duration wait = max_wait;
-  if (in_flight_.empty()) {
+  if (clock_.Monotonic() < hold_until_) {
+    wait = std::min(wait, std::chrono::duration_cast<Duration>(hold_until_ - clock_.Monotonic()));
+  } else if (in_flight_.empty()) {
     Result<std::optional<int64_t>> next = store_.NextAttemptAt();
     if (next.ok() && next->has_value()) {
       const int64_t until = **next - NowMs();
@@ -200,6 +246,7 @@ void Shipper::Handle(const HttpResponse& r) {
       return;
     }
     Status st = store_.Acknowledge(c.id);
+    HoldAfterStoreFailure(st);
     if (!st.ok())
       log_.Warn("chunk " + std::to_string(c.id) +
                 " was delivered but could not be "
@@ -225,6 +272,7 @@ void Shipper::Handle(const HttpResponse& r) {
         FullJitterBackoff(auth_failures_++, config_.retry.max / 2, config_.retry.max, rng_) +
         config_.retry.max / 2;
     Status st = store_.DeferAll(NowMs() + wait.count(), answer);
+    HoldAfterStoreFailure(st);
     if (!st.ok()) log_.Warn("cannot defer chunks: " + st.message());
     {
       std::lock_guard<std::mutex> lk(stats_mu_);
@@ -256,6 +304,7 @@ void Shipper::Retry(const InFlight& f, const HttpResponse& r, const std::string&
   }
   const int64_t at = NowMs() + wait.count();
   Status st = store_.ScheduleRetry(f.chunk.id, at, why);
+  HoldAfterStoreFailure(st);
   if (!st.ok()) log_.Warn("cannot schedule a retry: " + st.message());
   {
     std::lock_guard<std::mutex> lk(stats_mu_);

@@ -99,6 +99,8 @@ class Shipper {
   void Dead(const StoredChunk& c, const std::string& reason);
   void Error(const std::string& message, int status);
   void SaveStats(bool force);
+  void FollowClockJumps();
+  void HoldAfterStoreFailure(const Status& st);
   int64_t NowMs() const;
 
   OutputConfig config_;
@@ -111,6 +113,13 @@ class Shipper {
   std::map<int64_t, InFlight> in_flight_;
   int64_t auth_failures_ = 0;
   bool resumed_ = false;
+  // The wall clock as last seen, with the monotonic time then: a wall clock that moved
+  // less than the monotonic one went back (retry times are wall time, in buffer.db).
+  std::optional<int64_t> last_wall_ms_;
+  MonoTime last_mono_{};
+  // After buffer.db refused a write (disk full): nothing is submitted before this, so a
+  // chunk whose retry or deletion could not be stored is not sent again at once.
+  MonoTime hold_until_{};
   MonoTime next_save_{};
   bool stats_dirty_ = false;
   mutable std::mutex stats_mu_;

@@ -922,6 +922,35 @@ TEST_CASE("DeferAll holds every live chunk and leaves attempts alone", "[buffer]
   CHECK(Ids(*store->DueChunks(kStartMs, 10)) == std::vector<int64_t>{a1, s1, a2, n1});
 }
 
+TEST_CASE("RescheduleAfterClockJump moves pending retries back, not before now, none too late",
+          "[buffer]") {
+  Fixture f;
+  auto store = f.Open();
+  const int64_t due = Commit(*store, "a", "due");
+  const int64_t soon = Commit(*store, "b", "soon");
+  const int64_t later = Commit(*store, "c", "later");
+  const int64_t far = Commit(*store, "d", "far");
+  REQUIRE(store->ScheduleRetry(due, kStartMs - 10, "503").ok());
+  REQUIRE(store->ScheduleRetry(soon, kStartMs + 1000, "503").ok());
+  REQUIRE(store->ScheduleRetry(later, kStartMs + 90000, "503").ok());
+  REQUIRE(store->ScheduleRetry(far, kStartMs + 86400000LL * 3, "503").ok());
+  // The clock went back one minute; nothing may wait longer than 10 minutes from now.
+  REQUIRE(store->RescheduleAfterClockJump(kStartMs, 60000, kStartMs + 600000).ok());
+  std::map<int64_t, int64_t> at;
+  for (const StoredChunk& c : AllChunks(*store)) {
+    at[c.id] = c.next_attempt_at_ms;
+    CHECK(c.attempts == 1);
+    CHECK(c.last_error == "503");
+  }
+  CHECK(at[due] == kStartMs - 10);       // already due: untouched
+  CHECK(at[soon] == kStartMs);           // not before now
+  CHECK(at[later] == kStartMs + 30000);  // 60 s earlier
+  CHECK(at[far] == kStartMs + 600000);   // capped
+  // Nothing to move: no change.
+  REQUIRE(store->RescheduleAfterClockJump(kStartMs, 0, kStartMs + 600000).ok());
+  CHECK(AllChunks(*store)[2].next_attempt_at_ms == kStartMs + 30000);
+}
+
 TEST_CASE("MoveToDead keeps the body, the delivery state and the reason", "[buffer]") {
   Fixture f;
   auto store = f.Open();

@@ -484,9 +484,10 @@ def odd_files(run):
 def clock_jump(run):
     """The agent's wall clock (OUTPOST_TEST_CLOCK_FILE) jumps a day forward, back to now,
     a day back, and (long form) to random offsets of up to 30 days either way, while
-    lines come and some uploads fail, so retries are scheduled across the jumps (short
-    form: never before a backward jump). Monotonic time is untouched, as on a real
-    machine."""
+    lines come and some uploads fail, so retries are scheduled across the jumps; both
+    forms end with a retry scheduled while the clock is a day ahead and the clock then
+    set back (the shipper moves pending retries back with the clock). Monotonic time is
+    untouched, as on a real machine."""
     rng = run.rng
     clock_file = os.path.join(run.dir, "clock-offset")
 
@@ -507,29 +508,26 @@ def clock_jump(run):
         jumps += [rng.randint(-30 * day, 30 * day) for _ in range(16)] + [0]
     faulted = []
     for k, offset in enumerate(jumps):
-        # Failed uploads schedule retries in wall time. Short form: only where no later
-        # offset is smaller, so no retry is pushed past a backward jump (known bug, see
-        # docs/chaos.md); long form: anywhere.
-        fault = rng.random() < 0.5 and (run.long or all(j >= offset for j in jumps[k:]))
+        # Failed uploads schedule retries in wall time, some before a backward jump.
+        fault = rng.random() < 0.5
         run.receiver.set_faults([{"status": 503, "count": rng.randint(1, 3)}] if fault else [])
         if fault:
             faulted.append(k)
         set_offset(offset)
         time.sleep(1.5)
-    if run.long:
-        # For certain: a retry scheduled while the clock is a day ahead, then the clock
-        # set back. The chunk must not wait for the day to pass.
-        set_offset(day)
-        time.sleep(0.5)
-        run.receiver.set_faults([{"status": 503, "retry_after": "3", "count": 1}])
-        try:
-            wait_for("the 503 to be used", lambda: run.receiver.stats()["faults_left"] == 0,
-                     30, alive=run.agent.alive)
-        finally:
-            set_offset(0)  # within the 3 s the agent waits before it tries again
-        jumps += [day, 0]
-        faulted.append(len(jumps) - 2)
-        time.sleep(1.5)
+    # For certain: a retry scheduled while the clock is a day ahead, then the clock
+    # set back. The chunk must not wait for the day to pass.
+    set_offset(day)
+    time.sleep(0.5)
+    run.receiver.set_faults([{"status": 503, "retry_after": "3", "count": 1}])
+    try:
+        wait_for("the 503 to be used", lambda: run.receiver.stats()["faults_left"] == 0,
+                 30, alive=run.agent.alive)
+    finally:
+        set_offset(0)  # within the 3 s the agent waits before it tries again
+    jumps += [day, 0]
+    faulted.append(len(jumps) - 2)
+    time.sleep(1.5)
     run.receiver.set_faults([])
     bg.stop()
     run.note("%d clock jumps (offsets in days: %s); 503s during jumps %s" % (
