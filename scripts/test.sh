@@ -3,7 +3,6 @@
 #   1. dependencies for Linux and Windows (scripts/deps.sh; cached after the first run)
 #   2. dev build (Debug, ASan+UBSan, -Werror) and all its tests
 #   3. release build (static, stripped) and all its tests, including the static-link check,
-#      then a ThreadSanitizer build and the tests of the threaded parts,
 #      then every fuzz target for OUTPOST_FUZZ_SECONDS (30) each (scripts/fuzz.sh)
 #   4. Windows cross build and its tests under Wine, then `outpost.exe version`
 #   5. formatting check (clang-format)
@@ -76,14 +75,6 @@ build_and_test dev "$linux_prefix"
 build_and_test release "$linux_prefix"
 ls -l build/release/app/outpost
 file build/release/app/outpost
-
-# ThreadSanitizer over the threaded parts (docs/building.md): the unit tests (sealer,
-# subprocess reader, change watcher wake-ups, pipeline, shipper, governor) and the
-# integration tests that run `outpost run` with its threads (pipeline, sealer,
-# uploader, check scheduler, journal reader). A report fails the test (halt_on_error).
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4"
-build_and_test tsan "$linux_prefix" -j"$jobs" --timeout 900 \
-  -R '^(lib_unit_tests|platform_unit_tests|pipeline_integration|run_checks_integration|journal_integration|ship_crash_safety)$'
 
 # Every libFuzzer target (docs/fuzzing.md), two at a time (the CI machine has 2 cores);
 # any crash, leak, timeout or failed check fails CI, its input kept in a temp dir.
