@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "collect/child_end.h"
 #include "collect/text_encoding.h"
 #include "outpost/platform/system.h"
 #include "util/json_text.h"
@@ -211,24 +211,9 @@ bool JournalSource::Spawn(bool follow) {
 void JournalSource::Ended() {
   if (parser_.Finish())
     log_.Warn(config_.journalctl + " ended in the middle of an entry; it is read again");
-  std::optional<std::string> how = proc_->Exited();
-  // Closing its output means it is exiting; give it a moment to be reaped with its
-  // status before it is killed.
-  for (int i = 0; i < 50 && !how; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    how = proc_->Exited();
-  }
-  if (!how) {
-    proc_->Kill();
-    for (int i = 0; i < 50 && !how; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      how = proc_->Exited();
-    }
-  }
-  std::string tail = proc_->StderrTail();
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  if (const size_t nl = tail.rfind('\n'); nl != std::string::npos) tail.erase(0, nl + 1);
-  const std::string how_text = how.value_or("ended");
+  const ChildEnd end = ReapChild(*proc_);
+  const std::string& how_text = end.how;
+  const std::string& tail = end.stderr_line;
   proc_.reset();
   ++status_version_;
   if (!follow_) {

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "collect/child_end.h"
 #include "outpost/platform/system.h"
 
 namespace outpost {
@@ -207,22 +207,9 @@ void UnifiedLogSource::Ended() {
     oversized_ += reader_->oversized();
     reader_.reset();
   }
-  std::optional<std::string> how = proc_->Exited();
-  for (int i = 0; i < 50 && !how; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    how = proc_->Exited();
-  }
-  if (!how) {
-    proc_->Kill();
-    for (int i = 0; i < 50 && !how; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      how = proc_->Exited();
-    }
-  }
-  std::string tail = proc_->StderrTail();
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  if (const size_t nl = tail.rfind('\n'); nl != std::string::npos) tail.erase(0, nl + 1);
-  const std::string how_text = how.value_or("ended");
+  const ChildEnd end = ReapChild(*proc_);
+  const std::string& how_text = end.how;
+  const std::string& tail = end.stderr_line;
   proc_.reset();
   ++status_version_;
   const bool ok = how_text == "exited with status 0";
