@@ -3,9 +3,12 @@
 #   1. dependencies for Linux and Windows (scripts/deps.sh; cached after the first run)
 #   2. dev build (Debug, ASan+UBSan, -Werror) and all its tests
 #   3. release build (static, stripped) and all its tests, including the static-link check,
+#      then a ThreadSanitizer build and the tests of the threaded parts,
 #      then every fuzz target for OUTPOST_FUZZ_SECONDS (30) each (scripts/fuzz.sh)
 #   4. Windows cross build and its tests under Wine, then `outpost.exe version`
 #   5. formatting check (clang-format)
+# Compiles go through ccache (Debian's), cached in ~/.cache/outpost-ccache across runs
+# and clones: a run after a build of the same sources compiles almost nothing.
 # Prints how long each step took. Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -28,7 +31,7 @@ trap 'rc=$?; if [[ $rc -ne 0 ]]; then summary; echo "FAILED in step: $step_name"
 
 step "test tools"
 # rpm, lintian, rpmlint, man-db, wixl, msitools: scripts/package.sh and its tests.
-tools=(clang-format file python3 curl python3-zstandard zstd minisign rpm lintian rpmlint man-db wixl msitools)
+tools=(ccache clang-format file python3 curl python3-zstandard zstd minisign rpm lintian rpmlint man-db wixl msitools)
 missing=()
 for p in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,6 +42,17 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 step_done
+
+# The project's own objects, cached outside the clone: CCACHE_BASEDIR makes the paths
+# in each command relative to this clone and CCACHE_NOHASHDIR leaves the working
+# directory out of the key, so another clone of the same commit hits the same entries
+# (tests get the source path at run time, tests/source_dir.h). The sloppiness settings
+# are what ccache needs to cache the tests' precompiled headers.
+export CCACHE_DIR=${OUTPOST_CCACHE_DIR:-$HOME/.cache/outpost-ccache}
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-10G}
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+ccache --zero-stats >/dev/null
 
 step "dependencies (linux)"
 linux_prefix=$(scripts/deps.sh linux | tail -n 1)
@@ -75,6 +89,15 @@ build_and_test dev "$linux_prefix"
 build_and_test release "$linux_prefix"
 ls -l build/release/app/outpost
 file build/release/app/outpost
+
+# ThreadSanitizer over the threaded parts (docs/building.md): the unit tests (sealer,
+# subprocess reader, change watcher wake-ups, pipeline, shipper, governor) and the
+# integration tests that run `outpost run` with its threads (pipeline, sealer,
+# uploader, check scheduler, journal reader). A report fails the test (halt_on_error).
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 history_size=4"
+build_and_test tsan "$linux_prefix" -j"$jobs" --timeout 900 \
+  -R '^(lib_unit_tests|platform_unit_tests|pipeline_integration|run_checks_integration|journal_integration|ship_crash_safety)$'
+unset TSAN_OPTIONS
 
 # Every libFuzzer target (docs/fuzzing.md), two at a time (the CI machine has 2 cores);
 # any crash, leak, timeout or failed check fails CI, its input kept in a temp dir.
@@ -123,5 +146,7 @@ else
 fi
 step_done
 
+printf '\n==> ccache\n'
+ccache --show-stats | grep -E 'Hits|Misses|Cache size' || true
 summary
 echo "all tests passed"

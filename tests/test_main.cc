@@ -4,3 +4,7 @@
 #define DO_NOT_USE_WMAIN
 #define CATCH_CONFIG_MAIN
 #include <catch.hpp>
+
+#include "source_dir.h"
+
+const char* outpost::test::SourceDir() { return OUTPOST_TEST_SOURCE_DIR; }

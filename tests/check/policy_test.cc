@@ -1,5 +1,6 @@
 // Policy files: strict parsing, errors with file, line, check and a fix.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <string>
 #include <vector>

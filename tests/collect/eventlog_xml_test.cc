@@ -2,6 +2,7 @@
 // System 7036, Security 4624, Sysmon 1, an Application event with RenderingInfo, one
 // with UserData, and malformed or hostile ones), and the records events become.
 #include "collect/eventlog_xml.h"
+#include "source_dir.h"
 
 #include <catch2/catch.hpp>
 

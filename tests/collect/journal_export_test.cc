@@ -2,6 +2,7 @@
 // make_fixtures.py there), fed whole, split at every byte boundary, and byte by byte;
 // and the records a journal entry becomes.
 #include "collect/journal_export.h"
+#include "source_dir.h"
 
 #include <catch2/catch.hpp>
 

@@ -2,6 +2,7 @@
 // (Linux), a FakeClock for the retry timer and the polling watcher. Elsewhere the
 // source must say that the journal is not available.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <fstream>
 

@@ -2,6 +2,7 @@
 // lines (tests/fixtures/macos/unified_log.ndjson): entries, the banner and the closing
 // line of `log`, garbage, lines split anywhere, huge lines and deep nesting.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

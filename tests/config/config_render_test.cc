@@ -1,5 +1,6 @@
 // What `config show`, `config schema` and docs/config.md are made from.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <algorithm>
 #include <fstream>

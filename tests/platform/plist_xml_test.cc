@@ -5,6 +5,7 @@
 // many byte changes of the fixtures). On macOS (the CI job) the tables that read plists
 // run on the same fixture tree.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,5 +1,6 @@
 // See table_rows.h.
 #include "platform/table_rows.h"
+#include "source_dir.h"
 
 #include <catch.hpp>
 

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <vector>
+#include "source_dir.h"
 
 #include "outpost/platform/table.h"
 

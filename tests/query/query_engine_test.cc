@@ -1,6 +1,7 @@
 // The virtual-table adaptor and the engine: push-down, required constraints, limits,
 // failing tables, and refusal of anything but reading.
 #include <catch.hpp>
+#include "source_dir.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,5 @@
 #include "update/minisign.h"
+#include "source_dir.h"
 
 #include <catch.hpp>
 #include <cstdlib>

@@ -1,4 +1,5 @@
 #include "update/minisign_test_signer.h"
+#include "source_dir.h"
 
 #include <sodium.h>
 

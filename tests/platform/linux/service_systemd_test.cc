@@ -4,6 +4,7 @@
 #include <catch.hpp>
 #include <fstream>
 #include <sstream>
+#include "source_dir.h"
 
 #include "outpost/platform/service.h"
 #include "test_files.h"
