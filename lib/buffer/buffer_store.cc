@@ -4,6 +4,7 @@
 //   BufferStore    Commit (the hot path, cached statements), reads, Purge, state,
 //                  delivery (DueChunks ... Split: the shipper's side)
 #include "buffer/buffer_store.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -30,10 +31,7 @@ int64_t UnixMillis(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::string PathText(const fs::path& p) {
-  const std::u8string u8 = p.u8string();
-  return std::string(reinterpret_cast<const char*>(u8.data()), u8.size());
-}
+std::string PathText(const fs::path& p) { return Utf8FromPath(p); }
 
 fs::path WithSuffix(const fs::path& p, std::string_view suffix) {
   fs::path out = p;
@@ -556,12 +554,27 @@ Result<int64_t> BufferStore::Commit(const CommitBatch& batch) {
   return chunk_id;
 }
 
+const std::filesystem::path& BufferStore::file() const { return impl_->options.file; }
+
 Result<std::vector<Checkpoint>> BufferStore::LoadCheckpoints(std::string_view source) {
   std::string sql =
       "SELECT source, device, inode, fingerprint, fingerprint_len, path, \"offset\", cursor, "
       "updated_at FROM checkpoints";
   if (!source.empty()) sql += " WHERE source = ?1";
   sql += " ORDER BY source, device, inode";
+  return ReadCheckpoints(sql, source);
+}
+
+Result<std::vector<Checkpoint>> BufferStore::DeliveredCheckpoints() {
+  return ReadCheckpoints(
+      "SELECT source, device, inode, fingerprint, fingerprint_len, path, \"offset\", cursor, "
+      "updated_at FROM checkpoints WHERE cursor = '' AND source NOT IN "
+      "(SELECT stream FROM chunks) ORDER BY source, device, inode",
+      {});
+}
+
+Result<std::vector<Checkpoint>> BufferStore::ReadCheckpoints(const std::string& sql,
+                                                             std::string_view source) {
   Result<Statement> st = impl_->db.Prepare(sql);
   if (!st.ok()) return st.status().WithContext("reading checkpoints");
   if (!source.empty()) OUTPOST_RETURN_IF_ERROR(st->BindText(1, source));

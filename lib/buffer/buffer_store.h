@@ -158,6 +158,14 @@ class BufferStore {
   // Checkpoints of one source, or of every source when `source` is empty.
   Result<std::vector<Checkpoint>> LoadCheckpoints(std::string_view source = {});
 
+  // The file checkpoints (no cursor) of every source none of whose chunks is live,
+  // read in one statement, so one snapshot: every line before these offsets has been
+  // delivered (or dead-lettered). What delivered.json keeps (delivered_positions.h).
+  Result<std::vector<Checkpoint>> DeliveredCheckpoints();
+
+  // buffer.db's path.
+  const std::filesystem::path& file() const;
+
   // Compressed bytes stored (live + dead chunks), as max_bytes counts them. Kept up to
   // date by this store's own writes (Commit, Purge, Acknowledge, Split). Writes through
   // another store or process (the shipper's store acknowledging chunks, `buffer
@@ -259,6 +267,9 @@ class BufferStore {
   Result<std::vector<std::string>> StateKeys(std::string_view prefix);
 
  private:
+  // Runs a checkpoints query (the columns of LoadCheckpoints; ?1 = source if not empty).
+  Result<std::vector<Checkpoint>> ReadCheckpoints(const std::string& sql, std::string_view source);
+
   struct Impl;
   explicit BufferStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

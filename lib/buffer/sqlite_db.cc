@@ -1,4 +1,5 @@
 #include "buffer/sqlite_db.h"
+#include "util/text.h"
 
 #include <sqlite3.h>
 
@@ -8,10 +9,7 @@ namespace outpost {
 namespace {
 
 // SQLite wants a UTF-8 file name on every OS; on Windows the path is wide.
-std::string Utf8Path(const std::filesystem::path& file) {
-  const std::u8string u8 = file.u8string();
-  return std::string(reinterpret_cast<const char*>(u8.data()), u8.size());
-}
+std::string Utf8Path(const std::filesystem::path& file) { return Utf8FromPath(file); }
 
 Status MakeStatus(int rc, std::string_view context, std::string_view sqlite_message) {
   std::string message(context);

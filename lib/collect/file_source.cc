@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "buffer/delivered_positions.h"
 #include "collect/glob.h"
 #include "collect/text_encoding.h"
 #include "util/json_text.h"
@@ -132,6 +133,13 @@ Status FileSource::Start(BufferStore& store, platform::ChangeWatcher& watcher) {
   Result<std::optional<std::string>> started = store.GetState(started_key);
   if (!started.ok()) return started.status();
   first_run_ = cps->empty() && !started->has_value();
+  Result<DeliveredPositions> delivered =
+      LoadDeliveredPositions(DeliveredPositionsPath(store.file()));
+  if (!delivered.ok()) {
+    log_.Warn(delivered.status().message());
+  } else if (auto it = delivered->find(config_.name); it != delivered->end()) {
+    delivered_ = std::move(it->second);
+  }
   for (const Checkpoint& cp : *cps) {
     if (!cp.cursor.empty()) continue;  // not a file position
     if (!ResumeFromCheckpoint(cp)) {
@@ -140,6 +148,7 @@ Status FileSource::Start(BufferStore& store, platform::ChangeWatcher& watcher) {
     }
   }
   ScanGlobs(/*initial=*/true);
+  delivered_.clear();
   return Status::Ok();
 }
 
@@ -218,7 +227,17 @@ void FileSource::ScanGlobs(bool initial) {
         continue;
       }
       const bool skip_old = initial && first_run_ && config_.start_at == StartAt::kEnd;
-      if (Tailed* t = Track(m, info, skip_old ? info.size : 0, false)) {
+      // No checkpoint for a file that delivered.json knows (buffer.db was replaced, or
+      // the checkpoint was damaged): what was delivered is not read again.
+      const std::optional<uint64_t> delivered =
+          initial ? DeliveredOffset(m, info) : std::optional<uint64_t>();
+      if (delivered)
+        log_.Info(ms + " has no usable checkpoint; its lines up to byte " +
+                  std::to_string(*delivered) +
+                  " were delivered (delivered.json): reading on from there");
+      const uint64_t start = delivered ? *delivered : skip_old ? info.size : 0;
+      if (Tailed* t = Track(m, info, start, false)) {
+        if (delivered) t->dirty = true;
         t->seen = true;
         by_id[{t->id.device, t->id.inode}] = t;
         if (!initial) log_.Info("new file " + ms);
@@ -290,30 +309,55 @@ FileSource::Tailed* FileSource::Track(const fs::path& path, const FileInfo& stat
   return raw;
 }
 
+bool FileSource::HeadMatches(const fs::path& p, uint64_t fingerprint, uint64_t length) const {
+  if (length == 0) return true;
+  std::string msg;
+  FileError err;
+  auto h = platform::OpenReadable(p, err, msg);
+  if (!h) return false;
+  std::string head(length, '\0');
+  const int64_t n = h->ReadAt(0, head.data(), head.size(), &msg);
+  return n == static_cast<int64_t>(head.size()) && FingerprintOf(head) == fingerprint;
+}
+
+std::optional<uint64_t> FileSource::DeliveredOffset(const fs::path& p, const FileInfo& info) const {
+  for (const Checkpoint& d : delivered_) {
+    if (d.device != info.id.device || d.inode != info.id.inode) continue;
+    if (d.offset == 0 || d.offset > info.size || d.fingerprint_len > kFingerprintBytes ||
+        !HeadMatches(p, d.fingerprint, d.fingerprint_len))
+      return std::nullopt;
+    return d.offset;
+  }
+  return std::nullopt;
+}
+
 bool FileSource::ResumeFromCheckpoint(const Checkpoint& cp) {
   auto verify = [&](const fs::path& p, FileInfo& info) {
     std::string msg;
     if (platform::StatPath(p, info, &msg) != FileError::kNone) return false;
     if (info.kind != FileKind::kRegular || info.id.device != cp.device || info.id.inode != cp.inode)
       return false;
-    if (cp.fingerprint_len == 0) return true;
-    FileError err;
-    auto h = platform::OpenReadable(p, err, msg);
-    if (!h) return false;
-    std::string head(cp.fingerprint_len, '\0');
-    const int64_t n = h->ReadAt(0, head.data(), head.size(), &msg);
-    return n == static_cast<int64_t>(head.size()) && FingerprintOf(head) == cp.fingerprint;
+    return cp.fingerprint_len <= kFingerprintBytes &&
+           HeadMatches(p, cp.fingerprint, cp.fingerprint_len);
   };
   auto resume = [&](const fs::path& p, const FileInfo& info, bool moved) {
-    // Shorter than the checkpoint: truncated in place while the agent was down.
+    // Shorter than the checkpoint: truncated in place while the agent was down, or a
+    // damaged checkpoint; delivered.json may still know how far it was delivered.
     const bool shrank = cp.offset > info.size;
-    if (shrank)
+    const std::optional<uint64_t> delivered =
+        shrank ? DeliveredOffset(p, info) : std::optional<uint64_t>();
+    if (shrank && delivered)
+      log_.Info(p.string() + " is shorter than its checkpoint; its first bytes are unchanged and " +
+                "its lines up to byte " + std::to_string(*delivered) +
+                " were delivered (delivered.json): reading on from there");
+    else if (shrank)
       log_.Info(p.string() +
                 " is shorter than when the agent stopped (truncated in place); "
                 "reading it from the start");
-    Tailed* t = Track(p, info, shrank ? 0 : cp.offset, /*rotated=*/moved);
+    const uint64_t start = !shrank ? cp.offset : delivered ? *delivered : 0;
+    Tailed* t = Track(p, info, start, /*rotated=*/moved);
     if (t == nullptr) return false;
-    t->committed = shrank ? 0 : cp.offset;
+    t->committed = start;
     t->dirty = moved || shrank;
     t->fingerprint = cp.fingerprint;
     t->fingerprint_len = cp.fingerprint_len;

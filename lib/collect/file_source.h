@@ -141,6 +141,9 @@ class FileSource final : public Source {
   Tailed* Track(const std::filesystem::path& path, const platform::FileInfo& info, uint64_t offset,
                 bool rotated);
   bool ResumeFromCheckpoint(const Checkpoint& cp);
+  bool HeadMatches(const std::filesystem::path& p, uint64_t fingerprint, uint64_t length) const;
+  std::optional<uint64_t> DeliveredOffset(const std::filesystem::path& p,
+                                          const platform::FileInfo& info) const;
   ReadOutcome ReadFile(Tailed& f, bool flush_all);
   bool ProcessLines(Tailed& f, std::string_view data, uint64_t base);
   void EmitLine(Tailed& f, std::string_view raw, uint64_t offset, uint64_t end, bool cut);
@@ -161,6 +164,9 @@ class FileSource final : public Source {
   platform::ChangeWatcher* watcher_ = nullptr;
   std::vector<std::unique_ptr<Tailed>> files_;
   std::vector<CheckpointId> pending_deletes_;
+  // This source's entries of delivered.json (buffer/delivered_positions.h), read by
+  // Start() for files without a usable checkpoint and dropped after the first scan.
+  std::vector<Checkpoint> delivered_;
   std::set<std::filesystem::path> watched_dirs_;
   std::map<std::string, FileProblem> problems_;
   std::string scratch_;

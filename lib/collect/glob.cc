@@ -7,6 +7,7 @@
 // running the pattern's components as a set of states over a directory tree, so each
 // directory is listed once and every file name is matched component-wise (no regex).
 #include "collect/glob.h"
+#include "util/text.h"
 
 #include <algorithm>
 #include <exception>
@@ -165,16 +166,6 @@ bool MatchComponents(const std::vector<std::string_view>& pattern,
   }
   while (p < pattern.size() && IsDoubleStar(pattern[p])) ++p;
   return p == pattern.size();
-}
-
-// Paths are UTF-8 in outpost; std::filesystem's narrow strings are not UTF-8 on Windows.
-fs::path PathFromUtf8(std::string_view s) {
-  return fs::path(std::u8string(reinterpret_cast<const char8_t*>(s.data()), s.size()));
-}
-
-std::string Utf8FromPath(const fs::path& p) {
-  const std::u8string u = p.u8string();
-  return std::string(reinterpret_cast<const char*>(u.data()), u.size());
 }
 
 // The literal leading directory of a split pattern: its first `count` parts, rooted as

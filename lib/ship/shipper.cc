@@ -45,6 +45,17 @@ Shipper::Shipper(const OutputConfig& config, BufferStore& store, HttpTransport& 
       log_(logger, "ship"),
       rng_(seed) {
   stats_.endpoint = config.endpoint;
+  started_ms_ = NowMs();
+  if (!store_.file().empty()) {
+    Result<DeliveredPositions> loaded =
+        LoadDeliveredPositions(DeliveredPositionsPath(store_.file()));
+    if (loaded.ok()) {
+      delivered_ = std::move(loaded).value();
+      delivered_text_ = RenderDeliveredPositions(delivered_);
+    } else {
+      log_.Warn(loaded.status().message() + "; it is written again from buffer.db");
+    }
+  }
 }
 
 namespace {
@@ -508,6 +519,51 @@ void Shipper::SaveStats(bool force) {
   if (!st.ok()) log_.Debug("cannot save shipping status: " + st.message());
   stats_dirty_ = false;
   next_save_ = now + kStatsInterval;
+  SaveDelivered();
+}
+
+void Shipper::SaveDelivered() {
+  if (store_.file().empty()) return;
+  Result<std::vector<Checkpoint>> rows = store_.DeliveredCheckpoints();
+  if (!rows.ok()) {
+    log_.Debug("cannot read delivered checkpoints: " + rows.status().message());
+    return;
+  }
+  // A source with a live chunk keeps what the file had; a drained one gets its
+  // checkpoints, except rows this agent did not write whose values the file did not
+  // already have (a damaged row is not copied over a good position). A row that is
+  // gone (its file vanished) leaves the file with it.
+  std::map<std::string, std::vector<Checkpoint>> drained;
+  for (Checkpoint& r : *rows) drained[r.source].push_back(std::move(r));
+  DeliveredPositions next = delivered_;
+  for (auto& [source, list] : drained) {
+    const std::vector<Checkpoint>* before = nullptr;
+    if (auto it = delivered_.find(source); it != delivered_.end()) before = &it->second;
+    std::vector<Checkpoint> kept;
+    for (Checkpoint& r : list) {
+      const Checkpoint* old = nullptr;
+      for (size_t i = 0; before != nullptr && i < before->size() && old == nullptr; ++i)
+        if ((*before)[i].device == r.device && (*before)[i].inode == r.inode) old = &(*before)[i];
+      const bool same = old != nullptr && old->offset == r.offset &&
+                        old->fingerprint == r.fingerprint &&
+                        old->fingerprint_len == r.fingerprint_len;
+      if (r.updated_at_ms >= started_ms_ || same) {
+        kept.push_back(std::move(r));
+      } else if (old != nullptr) {
+        kept.push_back(*old);
+      }
+    }
+    next[source] = std::move(kept);
+  }
+  std::string text = RenderDeliveredPositions(next);
+  if (text == delivered_text_) return;
+  Status st = SaveDeliveredPositions(DeliveredPositionsPath(store_.file()), next);
+  if (!st.ok()) {
+    log_.Debug("cannot save delivered positions: " + st.message());
+    return;
+  }
+  delivered_ = std::move(next);
+  delivered_text_ = std::move(text);
 }
 
 void Shipper::Run(const std::function<bool()>& should_stop) {

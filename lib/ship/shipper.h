@@ -26,6 +26,7 @@
 #include <string>
 
 #include "buffer/buffer_store.h"
+#include "buffer/delivered_positions.h"
 #include "config/config.h"
 #include "ship/http_client.h"
 #include "ship/output.h"
@@ -99,6 +100,7 @@ class Shipper {
   void Dead(const StoredChunk& c, const std::string& reason);
   void Error(const std::string& message, int status);
   void SaveStats(bool force);
+  void SaveDelivered();
   void FollowClockJumps();
   void HoldAfterStoreFailure(const Status& st);
   int64_t NowMs() const;
@@ -122,6 +124,12 @@ class Shipper {
   MonoTime hold_until_{};
   MonoTime next_save_{};
   bool stats_dirty_ = false;
+  // delivered.json (buffer/delivered_positions.h): what it holds, as written, and the
+  // wall time this shipper started: checkpoint rows written since are trusted as they
+  // are, older ones only where they equal what the file already held.
+  DeliveredPositions delivered_;
+  std::string delivered_text_;
+  int64_t started_ms_ = 0;
   mutable std::mutex stats_mu_;
   ShipStats stats_;
   ShipStats baseline_;  // the counters loaded at Resume()

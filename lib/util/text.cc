@@ -46,4 +46,13 @@ std::string JoinOr(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string Utf8FromPath(const std::filesystem::path& p) {
+  const std::u8string u = p.u8string();
+  return std::string(reinterpret_cast<const char*>(u.data()), u.size());
+}
+
+std::filesystem::path PathFromUtf8(std::string_view s) {
+  return std::filesystem::path(std::u8string(reinterpret_cast<const char8_t*>(s.data()), s.size()));
+}
+
 }  // namespace outpost

@@ -1,6 +1,7 @@
 // Small text helpers shared across lib/.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,5 +18,10 @@ std::string NearestWord(std::string_view word, const std::vector<std::string>& c
 
 // "a, b or c"
 std::string JoinOr(const std::vector<std::string>& items);
+
+// Paths are UTF-8 text in outpost (config, buffer.db, records, messages);
+// std::filesystem's narrow strings are not UTF-8 on Windows.
+std::string Utf8FromPath(const std::filesystem::path& p);
+std::filesystem::path PathFromUtf8(std::string_view s);
 
 }  // namespace outpost

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "buffer/buffer_store.h"
+#include "buffer/delivered_positions.h"
 #include "chunk/zstd_codec.h"
 #include "collect/file_source.h"
 #include "collect/pipeline.h"
@@ -268,6 +269,80 @@ TEST_CASE("a checkpoint whose fingerprint does not match is a new file, read fro
   auto m = h.Messages();
   REQUIRE(m.size() == 20);
   CHECK(m[10] == "Line 1");
+}
+
+// What the shipper writes to delivered.json once every chunk of the source is delivered.
+void SaveDelivered(Harness& h) {
+  auto cps = h.store->LoadCheckpoints("app");
+  REQUIRE(cps.ok());
+  DeliveredPositions p;
+  p["app"] = *cps;
+  REQUIRE(SaveDeliveredPositions(DeliveredPositionsPath(h.store->file()), p).ok());
+}
+
+// buffer.db destroyed while the agent was down (a fresh one replaces it).
+void LoseBuffer(Harness& h) {
+  h.store.reset();
+  for (const char* name : {"buffer.db", "buffer.db-wal", "buffer.db-shm"})
+    fs::remove(h.config.agent.state_dir / name);
+  h.Reopen();
+}
+
+TEST_CASE("after buffer.db is lost, a file resumes at its delivered offset", "[collect]") {
+  Harness h;
+  Append(h.log(), Lines(1, 10));
+  h.RunOnce();
+  SaveDelivered(h);  // lines 1-10 delivered
+  Append(h.log(), Lines(11, 15));
+  h.RunOnce();  // 11-15 only in buffer.db
+  SECTION("start_at = beginning") {}
+  SECTION("start_at = end: the fresh buffer.db is not a first run for a known file") {
+    h.source().start_at = StartAt::kEnd;
+  }
+  LoseBuffer(h);
+  Append(h.log(), Lines(16, 17));
+  h.RunOnce();
+  CHECK(h.Messages() == Expect(11, 17));  // nothing lost, nothing delivered sent again
+}
+
+TEST_CASE("delivered.json is not used for a file whose first bytes changed", "[collect]") {
+  Harness h;
+  Append(h.log(), Lines(1, 10));
+  h.RunOnce();
+  SaveDelivered(h);
+  std::string other = Lines(1, 12);  // same inode, other content
+  other[0] = 'L';
+  {
+    std::fstream f(h.log(), std::ios::in | std::ios::out | std::ios::binary);
+    f << other;
+  }
+  LoseBuffer(h);
+  h.RunOnce();
+  auto m = h.Messages();
+  REQUIRE(m.size() == 12);
+  CHECK(m[0] == "Line 1");
+}
+
+TEST_CASE("a checkpoint past the end with unchanged first bytes resumes at the delivered offset",
+          "[collect]") {
+  Harness h;
+  Append(h.log(), Lines(1, 10));
+  h.RunOnce();
+  SaveDelivered(h);
+  Append(h.log(), Lines(11, 12));
+  h.RunOnce();  // 11-12 committed, not delivered
+  auto cps = h.store->LoadCheckpoints("app");
+  REQUIRE(cps.ok());
+  REQUIRE(cps->size() == 1);
+  CommitBatch damage;  // the row damaged: an offset far past the end
+  damage.upserts = {cps->front()};
+  damage.upserts[0].offset += 1000000;
+  REQUIRE(h.store->Commit(damage).ok());
+  Append(h.log(), Lines(13, 13));
+  h.RunOnce();
+  std::vector<std::string> want = Expect(1, 12);
+  for (const std::string& line : Expect(11, 13)) want.push_back(line);
+  CHECK(h.Messages() == want);  // 11-12 again (not known delivered), 1-10 not
 }
 
 TEST_CASE("start_at = end skips what exists on the very first run only", "[collect]") {
