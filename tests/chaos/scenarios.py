@@ -39,9 +39,6 @@ class Run:
         self.problems = []   # anything here fails the scenario
         self.cleanups = []
         self.writers = []    # BackgroundWriters, stopped by finish()
-        # Lines whose one re-send is the documented consequence of the scenario's damage
-        # (its state lost: docs/buffer.md, "Corrupt files"): those delivered before it.
-        self.resend_allowed = None
         self.closed = False
         OPEN_RUNS.add(self)
 
@@ -58,12 +55,6 @@ class Run:
         bg = BackgroundWriter(self.writer, lambda: rng.choice(paths), rng, **kw)
         self.writers.append(bg)
         return bg
-
-    def allow_resends_of_delivered(self):
-        """From here on, a second copy of a line already delivered now is the documented
-        consequence of the damage about to be done, not a failure."""
-        counts = self.receiver.counts()
-        self.resend_allowed = {i for i in self.writer.ids if counts[(self.name, i)] > 0}
 
     def note(self, text):
         self.notes.append(text)
@@ -106,16 +97,6 @@ class Run:
             check = integrity(db)
             self.require(check == "ok", "buffer.db integrity_check: %s" % check)
         counts = self.tally.compute()
-        counts["unexpected_duplicates"] = counts["duplicated"]
-        if self.resend_allowed is not None and counts["duplicated"]:
-            per_id = self.receiver.counts()
-            unexpected = sum(n - 1 for (sc, i), n in per_id.items() if sc == self.name and n > 1
-                             and (i not in self.resend_allowed or n > 2))
-            self.note("%d duplicates are single re-sends of the %d lines delivered before the "
-                      "damage (expected: the damage took the record of what was read); %d other" % (
-                          counts["duplicated"] - unexpected, len(self.resend_allowed),
-                          unexpected))
-            counts["unexpected_duplicates"] = unexpected
         if counts["lost"]:
             missing = self.tally.missing()
             self.note("missing (first %d): %s" % (len(missing), ", ".join(
@@ -543,8 +524,9 @@ def clock_jump(run):
 def corrupt_buffer(run):
     """buffer.db overwritten with random bytes while the agent is stopped, with chunks in
     it not yet delivered. The agent must move it aside, start a fresh one and lose no
-    line: with the checkpoints gone the files are read again from their start, so the
-    lines delivered before the damage are sent once more (allowed, and counted)."""
+    line: with the checkpoints gone, each file resumes at the offset delivered.json
+    (written beside buffer.db) says was delivered, so what was in the lost buffer is
+    read again and nothing delivered before the damage is sent twice."""
     rng = run.rng
     path = run.log_path("app.log")
     run.configure([{"name": "app", "paths": [path]}])
@@ -563,7 +545,6 @@ def corrupt_buffer(run):
     db = os.path.join(run.state, "buffer.db")
     size = os.path.getsize(db)
     pending = run.agent.status()["buffer"]["records_pending"]
-    run.allow_resends_of_delivered()
     with open(db, "r+b") as f:
         f.write(bytes(rng.getrandbits(8) for _ in range(size)))
     run.note("buffer.db (%d KiB, %d records not yet delivered) overwritten with random bytes"
@@ -581,7 +562,8 @@ def corrupt_checkpoint(run):
     files that do not exist (negative and huge offsets, empty paths, text where numbers
     belong), and for two real files an offset past the end and a wrong fingerprint. The
     agent must start and lose no line; the two real files look truncated or replaced,
-    so they are read again from the start (those re-sends are allowed, and counted)."""
+    but their first bytes match what delivered.json holds for them, so they resume at
+    their delivered offsets and nothing is sent twice."""
     import sqlite3
     a, b = run.log_path("a.log"), run.log_path("b.log")
     run.configure([{"name": "app", "paths": [run.log_path("*.log")]}])
@@ -592,7 +574,6 @@ def corrupt_checkpoint(run):
     run.agent.stop()
     run.writer.append(a, 50)
     run.writer.append(b, 50)
-    run.allow_resends_of_delivered()
     con = sqlite3.connect(os.path.join(run.state, "buffer.db"), timeout=10)
     try:
         with con:
