@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   bool keep = false;
   bool reuse = false;
   bool json = false;
-  int level = 3;
+  int level = 1;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--lines") && i + 1 < argc) {
       lines = std::strtoull(argv[++i], nullptr, 10);

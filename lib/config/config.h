@@ -41,7 +41,7 @@ struct BufferConfig {
   Durability durability = Durability::kCrash;
   uint64_t chunk_max_bytes = 1ULL << 20;
   Duration chunk_max_age = std::chrono::seconds(1);
-  int compression_level = 3;
+  int compression_level = 1;
 };
 
 enum class StartAt { kEnd, kBeginning };

@@ -1,6 +1,9 @@
 // NDJSON records and the open chunk: field order, escaping, sealing rules.
 #include <catch.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "chunk/chunk_builder.h"
 #include "chunk/record_encoder.h"
@@ -53,13 +56,25 @@ TEST_CASE("invalid UTF-8 and control bytes are escaped, never dropped", "[chunk]
 }
 
 TEST_CASE("long plain runs and special bytes at every position escape exactly", "[chunk]") {
+  // Every position across two 16-byte blocks (the SSE2 scan) and an 8-byte tail, each
+  // kind of byte that leaves the plain run: quote, backslash, control, DEL, a UTF-8
+  // sequence (kept) and an invalid byte (written as \\xNN).
   RecordEncoder enc(Context());
-  for (size_t pos = 0; pos < 20; ++pos) {
-    std::string msg(19, 'x');
-    msg.insert(pos, "\"");
-    std::string out;
-    enc.AppendLogLine(out, FakeClock().Now(), "\"p\"", 0, msg, false);
-    CHECK(nlohmann::json::parse(out)["message"] == msg);
+  const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"\"", "\""},     {"\\", "\\"},     {"\x01", "\x01"},
+      {"\n", "\n"},     {"\x7f", "\x7f"}, {"\xc3\xa9", "\xc3\xa9"},
+      {"\xff", "\\xff"}};
+  for (const auto& [raw, decoded] : kinds) {
+    for (size_t pos = 0; pos <= 40; ++pos) {
+      std::string msg(40, 'x');
+      std::string want = msg;
+      msg.insert(pos, raw);
+      want.insert(pos, decoded);
+      std::string out;
+      enc.AppendLogLine(out, FakeClock().Now(), "\"p\"", 0, msg, false);
+      INFO("byte " << static_cast<int>(static_cast<unsigned char>(raw[0])) << " at " << pos);
+      CHECK(nlohmann::json::parse(out)["message"] == want);
+    }
   }
 }
 

@@ -40,7 +40,7 @@ TEST_CASE("an empty config is valid and yields every default") {
   CHECK(r.diagnostics.empty());
   CHECK(r.config.buffer.max_bytes == (256ULL << 20));
   CHECK(r.config.buffer.chunk_max_age == std::chrono::seconds(1));
-  CHECK(r.config.buffer.compression_level == 3);
+  CHECK(r.config.buffer.compression_level == 1);
   CHECK(r.config.agent.state_dir == "/var/lib/outpost");
   CHECK(r.config.agent.log_level == LogLevel::kInfo);
   CHECK_FALSE(r.config.output.has_value());

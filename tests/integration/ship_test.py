@@ -505,6 +505,37 @@ class DeliveryTest(ShipTestCase):
                          (0, 0, "", False), o)
         self.assertFalse(st["attention"], st)
 
+    def test_delivered_json_keeps_what_was_delivered_when_buffer_db_is_lost(self):
+        """delivered.json (docs/buffer.md, "Delivered positions"): once everything is
+        delivered it holds the file's length; when buffer.db is destroyed with lines in
+        it not yet delivered, the next run sends exactly those (and newer) lines: none
+        is lost, none of those delivered before is sent again."""
+        rcv = Receiver(self)
+        self.write_lines(40)
+        self.write_config(self.output_for(rcv))
+        self.run_once()
+        self.assertAllDelivered(rcv)
+        log = os.path.join(self.logs, "app.log")
+        with open(os.path.join(self.state, "delivered.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual((doc["format"], doc["version"]), ("outpost delivered positions", 1),
+                         doc)
+        st = os.stat(log)
+        self.assertEqual([(p["source"], p["inode"], p["offset"], p["path"])
+                          for p in doc["positions"]], [("app", st.st_ino, st.st_size, log)], doc)
+        # Ten more lines buffered only (no [output]), then buffer.db destroyed.
+        self.write_lines(10)
+        self.write_config()
+        self.run_once()
+        with open(os.path.join(self.state, "buffer.db"), "r+b") as f:
+            f.write(b"\x5a" * os.path.getsize(f.name))
+        self.write_lines(5)
+        self.write_config(self.output_for(rcv))
+        r = self.run_once()
+        self.assertIn("reading on from there", r.stderr, r)
+        self.assertAllDelivered(rcv)
+        self.assertTrue(any(n.startswith("buffer.db.corrupt-") for n in os.listdir(self.state)))
+
     def test_live_agent_ships_new_lines_as_they_come(self):
         rcv = Receiver(self)
         self.write_lines(20)
