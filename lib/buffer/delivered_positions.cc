@@ -8,6 +8,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <utility>
 
 namespace outpost {
 namespace {
@@ -101,6 +102,33 @@ Result<DeliveredPositions> LoadDeliveredPositions(const fs::path& file) {
     out[cp.source].push_back(std::move(cp));
   }
   return out;
+}
+
+DeliveredPositions MergeDelivered(const DeliveredPositions& current,
+                                  std::vector<Checkpoint> drained, int64_t trusted_since_ms) {
+  std::map<std::string, std::vector<Checkpoint>> by_source;
+  for (Checkpoint& r : drained) by_source[r.source].push_back(std::move(r));
+  DeliveredPositions next = current;
+  for (auto& [source, rows] : by_source) {
+    std::map<std::pair<uint64_t, uint64_t>, const Checkpoint*> before;
+    if (auto it = current.find(source); it != current.end())
+      for (const Checkpoint& e : it->second) before[{e.device, e.inode}] = &e;
+    std::vector<Checkpoint> kept;
+    for (Checkpoint& r : rows) {
+      const auto found = before.find({r.device, r.inode});
+      const Checkpoint* old = found == before.end() ? nullptr : found->second;
+      const bool same = old != nullptr && old->offset == r.offset &&
+                        old->fingerprint == r.fingerprint &&
+                        old->fingerprint_len == r.fingerprint_len;
+      if (r.updated_at_ms >= trusted_since_ms || same) {
+        kept.push_back(std::move(r));
+      } else if (old != nullptr) {
+        kept.push_back(*old);
+      }
+    }
+    next[source] = std::move(kept);
+  }
+  return next;
 }
 
 Status SaveDeliveredPositions(const fs::path& file, const DeliveredPositions& positions) {

@@ -11,9 +11,9 @@
 // offset instead of 0, provided the file is the same one (device, inode and the
 // fingerprint of its first bytes) and is at least that long.
 //
-// The shipper writes it (a temporary file, then a rename) when it saves its status
-// after deliveries, at most every 2 s and only when it changed; file sources read it
-// once, at start. It only ever holds offsets whose lines were delivered, so a stale
+// The shipper writes it (a temporary file, then a rename) after deliveries, at most
+// every 10 s and when it stops, and only when it changed; file sources read it once,
+// at start. It only ever holds offsets whose lines were delivered, so a stale
 // copy re-sends more but never skips a line; a damaged or unreadable file is ignored
 // (its check value catches a torn write).
 #pragma once
@@ -38,6 +38,16 @@ using DeliveredPositions = std::map<std::string, std::vector<Checkpoint>>;
 // wrong check value, a field of the wrong type) is an error naming the file, and
 // callers go on without positions.
 Result<DeliveredPositions> LoadDeliveredPositions(const std::filesystem::path& file);
+
+// What the file holds next: `current`, with the sources that have rows in `drained`
+// (BufferStore::DeliveredCheckpoints: every source there has no live chunk) given
+// those rows instead of their old entries. A row written before `trusted_since_ms`
+// (not by the running agent) is taken only when the old entry for that file has the
+// same offset and fingerprint; otherwise the old entry stays, or the file has none (a
+// damaged row is never copied over a good position). Sources without rows keep theirs;
+// old entries of a drained source without a row (the file vanished) are dropped.
+DeliveredPositions MergeDelivered(const DeliveredPositions& current,
+                                  std::vector<Checkpoint> drained, int64_t trusted_since_ms);
 
 // The text written for `positions` (stable: sources and files in order).
 std::string RenderDeliveredPositions(const DeliveredPositions& positions);

@@ -138,7 +138,7 @@ Status FileSource::Start(BufferStore& store, platform::ChangeWatcher& watcher) {
   if (!delivered.ok()) {
     log_.Warn(delivered.status().message());
   } else if (auto it = delivered->find(config_.name); it != delivered->end()) {
-    delivered_ = std::move(it->second);
+    for (Checkpoint& d : it->second) delivered_[{d.device, d.inode}] = std::move(d);
   }
   for (const Checkpoint& cp : *cps) {
     if (!cp.cursor.empty()) continue;  // not a file position
@@ -321,14 +321,13 @@ bool FileSource::HeadMatches(const fs::path& p, uint64_t fingerprint, uint64_t l
 }
 
 std::optional<uint64_t> FileSource::DeliveredOffset(const fs::path& p, const FileInfo& info) const {
-  for (const Checkpoint& d : delivered_) {
-    if (d.device != info.id.device || d.inode != info.id.inode) continue;
-    if (d.offset == 0 || d.offset > info.size || d.fingerprint_len > kFingerprintBytes ||
-        !HeadMatches(p, d.fingerprint, d.fingerprint_len))
-      return std::nullopt;
-    return d.offset;
-  }
-  return std::nullopt;
+  const auto it = delivered_.find({info.id.device, info.id.inode});
+  if (it == delivered_.end()) return std::nullopt;
+  const Checkpoint& d = it->second;
+  if (d.offset == 0 || d.offset > info.size || d.fingerprint_len > kFingerprintBytes ||
+      !HeadMatches(p, d.fingerprint, d.fingerprint_len))
+    return std::nullopt;
+  return d.offset;
 }
 
 bool FileSource::ResumeFromCheckpoint(const Checkpoint& cp) {

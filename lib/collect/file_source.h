@@ -33,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "buffer/buffer_store.h"
@@ -166,7 +167,7 @@ class FileSource final : public Source {
   std::vector<CheckpointId> pending_deletes_;
   // This source's entries of delivered.json (buffer/delivered_positions.h), read by
   // Start() for files without a usable checkpoint and dropped after the first scan.
-  std::vector<Checkpoint> delivered_;
+  std::map<std::pair<uint64_t, uint64_t>, Checkpoint> delivered_;  // by (device, inode)
   std::set<std::filesystem::path> watched_dirs_;
   std::map<std::string, FileProblem> problems_;
   std::string scratch_;

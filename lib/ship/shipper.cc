@@ -15,6 +15,10 @@ namespace outpost {
 namespace {
 
 constexpr Duration kStatsInterval = std::chrono::seconds(2);
+// delivered.json is written at most this often while chunks flow (and on stop): a
+// copy a few seconds old only re-sends those seconds after a lost buffer.db, and an
+// agent tailing thousands of files does not rewrite a large file every 2 s.
+constexpr Duration kDeliveredInterval = std::chrono::seconds(10);
 // Longest sleep with nothing due: new chunks wake the shipper anyway.
 constexpr Duration kIdleWait = std::chrono::seconds(60);
 // Longest sleep with requests in flight (the transport returns as soon as one ends).
@@ -229,6 +233,12 @@ void Shipper::Step(Duration max_wait) {
   } else {
     wait = std::min(wait, kBusyWait);
   }
+  if (delivered_dirty_) {  // the last deliveries reach delivered.json without a new event
+    const MonoTime now = clock_.Monotonic();
+    wait = std::min(wait, next_delivered_ > now
+                              ? std::chrono::duration_cast<Duration>(next_delivered_ - now)
+                              : Duration(0));
+  }
   for (const HttpResponse& r : transport_.Poll(wait)) Handle(r);
   SaveStats(false);
 }
@@ -238,6 +248,7 @@ void Shipper::Handle(const HttpResponse& r) {
   if (it == in_flight_.end()) return;
   InFlight f = std::move(it->second);
   in_flight_.erase(it);
+  delivered_dirty_ = true;
   const StoredChunk& c = f.chunk;
   {
     std::lock_guard<std::mutex> lk(stats_mu_);
@@ -494,6 +505,7 @@ void Shipper::Error(const std::string& message, int status) {
 }
 
 void Shipper::SaveStats(bool force) {
+  SaveDelivered(force);
   const MonoTime now = clock_.Monotonic();
   if (!force && (!stats_dirty_ || now < next_save_)) return;
   const ShipStats s = stats();
@@ -519,42 +531,19 @@ void Shipper::SaveStats(bool force) {
   if (!st.ok()) log_.Debug("cannot save shipping status: " + st.message());
   stats_dirty_ = false;
   next_save_ = now + kStatsInterval;
-  SaveDelivered();
 }
 
-void Shipper::SaveDelivered() {
-  if (store_.file().empty()) return;
+void Shipper::SaveDelivered(bool force) {
+  const MonoTime now = clock_.Monotonic();
+  if (store_.file().empty() || (!force && (!delivered_dirty_ || now < next_delivered_))) return;
+  delivered_dirty_ = false;
+  next_delivered_ = now + kDeliveredInterval;
   Result<std::vector<Checkpoint>> rows = store_.DeliveredCheckpoints();
   if (!rows.ok()) {
     log_.Debug("cannot read delivered checkpoints: " + rows.status().message());
     return;
   }
-  // A source with a live chunk keeps what the file had; a drained one gets its
-  // checkpoints, except rows this agent did not write whose values the file did not
-  // already have (a damaged row is not copied over a good position). A row that is
-  // gone (its file vanished) leaves the file with it.
-  std::map<std::string, std::vector<Checkpoint>> drained;
-  for (Checkpoint& r : *rows) drained[r.source].push_back(std::move(r));
-  DeliveredPositions next = delivered_;
-  for (auto& [source, list] : drained) {
-    const std::vector<Checkpoint>* before = nullptr;
-    if (auto it = delivered_.find(source); it != delivered_.end()) before = &it->second;
-    std::vector<Checkpoint> kept;
-    for (Checkpoint& r : list) {
-      const Checkpoint* old = nullptr;
-      for (size_t i = 0; before != nullptr && i < before->size() && old == nullptr; ++i)
-        if ((*before)[i].device == r.device && (*before)[i].inode == r.inode) old = &(*before)[i];
-      const bool same = old != nullptr && old->offset == r.offset &&
-                        old->fingerprint == r.fingerprint &&
-                        old->fingerprint_len == r.fingerprint_len;
-      if (r.updated_at_ms >= started_ms_ || same) {
-        kept.push_back(std::move(r));
-      } else if (old != nullptr) {
-        kept.push_back(*old);
-      }
-    }
-    next[source] = std::move(kept);
-  }
+  DeliveredPositions next = MergeDelivered(delivered_, std::move(rows).value(), started_ms_);
   std::string text = RenderDeliveredPositions(next);
   if (text == delivered_text_) return;
   Status st = SaveDeliveredPositions(DeliveredPositionsPath(store_.file()), next);

@@ -100,7 +100,7 @@ class Shipper {
   void Dead(const StoredChunk& c, const std::string& reason);
   void Error(const std::string& message, int status);
   void SaveStats(bool force);
-  void SaveDelivered();
+  void SaveDelivered(bool force);
   void FollowClockJumps();
   void HoldAfterStoreFailure(const Status& st);
   int64_t NowMs() const;
@@ -130,6 +130,8 @@ class Shipper {
   DeliveredPositions delivered_;
   std::string delivered_text_;
   int64_t started_ms_ = 0;
+  bool delivered_dirty_ = false;  // answers handled since the last write
+  MonoTime next_delivered_{};
   mutable std::mutex stats_mu_;
   ShipStats stats_;
   ShipStats baseline_;  // the counters loaded at Resume()

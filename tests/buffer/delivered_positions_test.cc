@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "buffer/buffer_store.h"
 #include "buffer/delivered_positions.h"
@@ -87,6 +89,39 @@ TEST_CASE("a missing delivered.json is no positions; a damaged one is an error",
   auto r = LoadDeliveredPositions(file);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message().find("delivered.json is damaged") != std::string::npos);
+}
+
+TEST_CASE("MergeDelivered: drained sources take their rows, damaged old rows are not copied",
+          "[buffer]") {
+  constexpr int64_t kStart = 1000;  // the running agent's start: rows since are its own
+  DeliveredPositions current;
+  current["app"] = {FilePosition("app", 1, 100), FilePosition("app", 2, 200),
+                    FilePosition("app", 3, 300), FilePosition("app", 4, 400)};
+  current["busy"] = {FilePosition("busy", 9, 900)};
+  auto row = [](uint64_t inode, uint64_t offset, int64_t updated_at_ms) {
+    Checkpoint r = FilePosition("app", inode, offset);
+    r.updated_at_ms = updated_at_ms;
+    return r;
+  };
+  std::vector<Checkpoint> drained = {
+      row(1, 150, kStart + 5),   // written by this agent: taken
+      row(2, 200, kStart - 50),  // older, but the file already had it: taken
+      row(3, 999999, 7),         // older and different (a damaged row): the old entry stays
+      row(5, 50, kStart - 50),   // older, unknown to the file: not taken
+                                 // inode 4 has no row any more (its file vanished): dropped
+  };
+  Checkpoint fresh = FilePosition("new", 6, 60);
+  fresh.updated_at_ms = kStart;
+  drained.push_back(fresh);
+  const DeliveredPositions next = MergeDelivered(current, drained, kStart);
+  REQUIRE(next.count("app") == 1);
+  std::map<uint64_t, uint64_t> app;
+  for (const Checkpoint& e : next.at("app")) app[e.inode] = e.offset;
+  CHECK(app == std::map<uint64_t, uint64_t>{{1, 150}, {2, 200}, {3, 300}});
+  REQUIRE(next.count("busy") == 1);  // no rows: it has a live chunk, or none yet
+  CHECK(next.at("busy").front().offset == 900);
+  REQUIRE(next.count("new") == 1);
+  CHECK(next.at("new").front().offset == 60);
 }
 
 TEST_CASE("DeliveredCheckpoints: file rows of the sources without a live chunk", "[buffer]") {
