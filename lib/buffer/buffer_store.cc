@@ -4,7 +4,6 @@
 //   BufferStore    Commit (the hot path, cached statements), reads, Purge, state,
 //                  delivery (DueChunks ... Split: the shipper's side)
 #include "buffer/buffer_store.h"
-#include "util/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -15,6 +14,7 @@
 
 #include "buffer/buffer_schema.h"
 #include "buffer/sqlite_db.h"
+#include "util/text.h"
 
 namespace outpost {
 namespace {

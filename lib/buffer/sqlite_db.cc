@@ -1,15 +1,62 @@
 #include "buffer/sqlite_db.h"
-#include "util/text.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <mutex>
+#include <thread>
 #include <utility>
+
+#include "util/text.h"
 
 namespace outpost {
 namespace {
 
-// SQLite wants a UTF-8 file name on every OS; on Windows the path is wide.
-std::string Utf8Path(const std::filesystem::path& file) { return Utf8FromPath(file); }
+// SQLite built without HAVE_USLEEP, as the amalgamation from scripts/deps.sh is, waits
+// in whole seconds: its default busy handler sleeps a second per try, and the unix
+// VFS rounds every sleep up to a second (the WAL read retries ask for microseconds).
+// Any wait for the other connection's lock (the pipeline and the shipper share
+// buffer.db) became a one-second stall: a second at start-up, at SIGTERM, in a
+// rotation storm. So connections get BusyWait below instead of sqlite3_busy_timeout,
+// and this VFS, the platform's default with xSleep sleeping for the time asked, is
+// made the default before the first connection is opened.
+sqlite3_vfs g_vfs;
+
+int PreciseSleep(sqlite3_vfs*, int microseconds) {
+  std::this_thread::sleep_for(std::chrono::microseconds(microseconds));
+  return microseconds;
+}
+
+// The busy handler: waits 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms between
+// tries (SQLite's own steps) until the connection's busy timeout (the pointer's value,
+// in ms) is used up; then the statement fails with SQLITE_BUSY.
+int BusyWait(void* timeout_ms, int count) {
+  static constexpr int kDelayMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  constexpr int kSteps = static_cast<int>(std::size(kDelayMs));
+  const auto limit = static_cast<int64_t>(reinterpret_cast<intptr_t>(timeout_ms));
+  int64_t waited = 0;
+  for (int i = 0; i < std::min(count, kSteps); ++i) waited += kDelayMs[i];
+  if (count > kSteps) waited += int64_t{100} * (count - kSteps);
+  const int64_t delay = std::min<int64_t>(count < kSteps ? kDelayMs[count] : 100, limit - waited);
+  if (delay <= 0) return 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  return 1;
+}
+
+void UsePreciseSleep() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+    if (base == nullptr) return;
+    g_vfs = *base;
+    g_vfs.zName = "outpost";
+    g_vfs.xSleep = PreciseSleep;
+    sqlite3_vfs_register(&g_vfs, /*makeDflt=*/1);
+  });
+}
 
 Status MakeStatus(int rc, std::string_view context, std::string_view sqlite_message) {
   std::string message(context);
@@ -31,6 +78,11 @@ Status NotOpen() { return Internal("sqlite: the connection or statement is not o
 }  // namespace
 
 std::string SqliteVersion() { return sqlite3_libversion(); }
+
+std::string SqliteDefaultVfs() {
+  const sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  return vfs != nullptr && vfs->zName != nullptr ? vfs->zName : "";
+}
 
 void SetSqliteSoftHeapLimit(uint64_t bytes) {
   sqlite3_soft_heap_limit64(static_cast<sqlite3_int64>(bytes));
@@ -78,13 +130,15 @@ Result<Db> Db::Open(const std::filesystem::path& file, const OpenOptions& option
     flags |= SQLITE_OPEN_READWRITE;
     if (options.create) flags |= SQLITE_OPEN_CREATE;
   }
-  const std::string name = Utf8Path(file);
+  UsePreciseSleep();
+  const std::string name = Utf8FromPath(file);
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   Db db(raw);  // closes the handle on every path, also when the open failed
   if (rc != SQLITE_OK) return ConnectionStatus(raw, rc, "opening " + name);
   sqlite3_extended_result_codes(raw, 1);
-  const int brc = sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  const int brc = sqlite3_busy_handler(
+      raw, BusyWait, reinterpret_cast<void*>(static_cast<intptr_t>(options.busy_timeout_ms)));
   if (brc != SQLITE_OK) return ConnectionStatus(raw, brc, "setting the busy timeout of " + name);
   return db;
 }

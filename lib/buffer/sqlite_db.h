@@ -26,6 +26,10 @@ namespace outpost {
 // "3.40.1"
 std::string SqliteVersion();
 
+// The name of SQLite's default VFS: "outpost" once a Db was opened (sqlite_db.cc: the
+// platform's VFS with a sleep of the length asked for).
+std::string SqliteDefaultVfs();
+
 // Caps the memory SQLite's page caches may hold, process-wide, in bytes (0: no cap).
 // Soft: SQLite gives cached pages back first and only grows past it when it must.
 void SetSqliteSoftHeapLimit(uint64_t bytes);

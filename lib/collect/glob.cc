@@ -7,7 +7,6 @@
 // running the pattern's components as a set of states over a directory tree, so each
 // directory is listed once and every file name is matched component-wise (no regex).
 #include "collect/glob.h"
-#include "util/text.h"
 
 #include <algorithm>
 #include <exception>
@@ -15,6 +14,8 @@
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "util/text.h"
 
 namespace outpost {
 namespace {

@@ -184,6 +184,14 @@ TEST_CASE("a fresh buffer is created with schema version 2 in WAL mode", "[buffe
   CHECK(tables->ColumnText(0) == "check_state,checkpoints,chunk_bodies,chunks,dead_chunks,state");
 }
 
+TEST_CASE("connections use the VFS whose sleep is as short as asked", "[buffer]") {
+  // Without it, SQLite built without HAVE_USLEEP turns every wait for the other
+  // connection's lock into a one-second sleep (sqlite_db.cc).
+  Fixture f;
+  auto store = f.Open();
+  CHECK(SqliteDefaultVfs() == "outpost");
+}
+
 TEST_CASE("a chunk and its checkpoints are committed together and survive a reopen", "[buffer]") {
   Fixture f;
   int64_t id = 0;
