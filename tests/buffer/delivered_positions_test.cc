@@ -62,6 +62,13 @@ TEST_CASE("delivered.json round-trips every field and is written by rename", "[b
   CHECK(app[1].offset == 200);
   CHECK(back->at("web")[0].offset == 1ULL << 40);
   CHECK(RenderDeliveredPositions(*back) == ReadAll(file));
+
+  // A later write replaces the file (a rename over it, also on Windows).
+  p["app"][0].offset = 150;
+  REQUIRE(SaveDeliveredPositions(file, p).ok());
+  back = LoadDeliveredPositions(file);
+  REQUIRE(back.ok());
+  CHECK(back->at("app")[0].offset == 150);
 }
 
 TEST_CASE("a missing delivered.json is no positions; a damaged one is an error", "[buffer]") {
