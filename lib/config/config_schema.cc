@@ -98,7 +98,10 @@ void ReadBuffer(TableReader& t, BufferConfig& b) {
       t.Dur("chunk_max_age", b.chunk_max_age,
             "A chunk is sealed when its oldest record is this old.", std::chrono::milliseconds(10));
   b.compression_level = static_cast<int>(
-      t.Int("compression_level", b.compression_level, 1, 22, "zstd level for sealed chunks: 1 (the default) is zstd's fastest regular level and compresses NDJSON logs within a few per cent of 3 for about half the CPU (docs/performance.md); higher levels trade CPU for smaller chunks."));
+      t.Int("compression_level", b.compression_level, 1, 22,
+            "zstd level for sealed chunks: 1 (the default) compresses NDJSON logs within a few "
+            "per cent of 3 for about a quarter less CPU end to end (docs/performance.md); "
+            "higher levels trade CPU for smaller chunks."));
   if (!t.describe() && b.chunk_max_bytes > b.max_bytes)
     t.context().Error(t.where("chunk_max_bytes"), t.KeyPath("chunk_max_bytes"),
                       "'buffer.chunk_max_bytes' (" + FormatSize(b.chunk_max_bytes) +
