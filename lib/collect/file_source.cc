@@ -12,6 +12,7 @@
 #include "collect/glob.h"
 #include "collect/text_encoding.h"
 #include "util/json_text.h"
+#include "util/text.h"
 #include "util/units.h"
 
 namespace outpost {
@@ -53,14 +54,7 @@ struct FileSource::Tailed {
   MonoTime last_data{};
 };
 
-uint64_t FingerprintOf(std::string_view data) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+uint64_t FingerprintOf(std::string_view data) { return Fnv1a64(data); }
 
 namespace {
 

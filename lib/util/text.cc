@@ -46,6 +46,15 @@ std::string JoinOr(const std::vector<std::string>& items) {
   return out;
 }
 
+uint64_t Fnv1a64(std::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 std::string Utf8FromPath(const std::filesystem::path& p) {
   const std::u8string u = p.u8string();
   return std::string(reinterpret_cast<const char*>(u.data()), u.size());

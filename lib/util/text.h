@@ -1,6 +1,7 @@
 // Small text helpers shared across lib/.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ std::string NearestWord(std::string_view word, const std::vector<std::string>& c
 
 // "a, b or c"
 std::string JoinOr(const std::vector<std::string>& items);
+
+// FNV-1a, 64 bits: file fingerprints (collect/file_source) and delivered.json's check.
+uint64_t Fnv1a64(std::string_view data);
 
 // Paths are UTF-8 text in outpost (config, buffer.db, records, messages);
 // std::filesystem's narrow strings are not UTF-8 on Windows.
