@@ -439,10 +439,9 @@ int RunAgentBody(Cli& cli, const RunOptions& opts, RestartPlan& plan, Config& lo
   platform::InstallStopHandlers(watcher.get());
   std::atomic<bool> stop_shipping{false};
   std::thread ship_thread;
-  // --once reads first and uploads after: overlapped, the shipper's deletes and the
-  // sealer's commits take turns on buffer.db's write lock, which made bench/ship 1.7x
-  // slower on 2 cores (8.2 s -> 13.9 s for 1 GB).
-  if (shipping && !opts.once) {
+  // The uploader runs beside the pipeline, also with --once: chunks go out while later
+  // ones are read (--once then drains what is left below).
+  if (shipping) {
     ship_thread = std::thread([&] {
       shipping->shipper->Run([&] { return stop_shipping.load() || platform::StopRequested(); });
     });

@@ -4,7 +4,10 @@
 // then runs the real pipeline over it (FileSource -> NDJSON -> zstd -> buffer.db, one
 // transaction per chunk with its checkpoints) exactly as `outpost run --once` does, and
 // prints lines/s, input MB/s, CPU seconds per GB of input, peak RSS and buffer bytes
-// per input byte. A program, not a test: it asserts nothing.
+// per input byte. Then, as a floor for the CPU figure, the CPU time zstd alone takes at
+// the same level: over the NDJSON the pipeline produced (the stored chunks, decompressed
+// first, untimed) and over the log text itself in 1 MiB pieces, both per GB of input.
+// A program, not a test: it asserts nothing.
 //
 // Usage: outpost_bench_ingest [--lines N] [--dir DIR] [--keep] [--reuse] [--level L] [--json]
 // (--reuse: keep the log file of the last --keep run and only run the pipeline;
@@ -21,6 +24,7 @@
 #include <system_error>
 
 #include "buffer/buffer_store.h"
+#include "chunk/zstd_codec.h"
 #include "collect/pipeline.h"
 #include "outpost/platform/change_watcher.h"
 #include "util/clock.h"
@@ -133,6 +137,45 @@ uint64_t WriteLog(const std::filesystem::path& path, uint64_t lines) {
   return bytes;
 }
 
+// CPU seconds (one thread) that zstd takes at `level` over the NDJSON of every stored
+// chunk, and over the log file in pieces of the same size. -1 where it could not run.
+struct ZstdFloor {
+  double ndjson_cpu_s = -1;
+  double log_cpu_s = -1;
+};
+
+ZstdFloor MeasureZstdFloor(outpost::BufferStore& store, const std::filesystem::path& log,
+                           int level) {
+  ZstdFloor floor;
+  outpost::ZstdCompressor compressor(level);
+  double cpu = 0;
+  bool ok = true;
+  outpost::Status st = store.ForEachChunk({}, [&](const outpost::StoredChunk& c) {
+    outpost::Result<std::string> raw = outpost::ZstdDecompress(c.chunk.body, 64ULL << 20);
+    if (!raw.ok()) return ok = false;
+    const double t = CpuSeconds();
+    ok = compressor.Compress(*raw).ok();
+    cpu += CpuSeconds() - t;
+    return ok;
+  });
+  if (st.ok() && ok) floor.ndjson_cpu_s = cpu;
+  std::FILE* f = std::fopen(log.string().c_str(), "rb");
+  if (f == nullptr) return floor;
+  std::string piece(1 << 20, '\0');
+  cpu = 0;
+  ok = true;
+  for (;;) {
+    const size_t n = std::fread(piece.data(), 1, piece.size(), f);
+    if (n == 0) break;
+    const double t = CpuSeconds();
+    ok = ok && compressor.Compress(std::string_view(piece.data(), n)).ok();
+    cpu += CpuSeconds() - t;
+  }
+  std::fclose(f);
+  if (ok) floor.log_cpu_s = cpu;
+  return floor;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -220,17 +263,22 @@ int main(int argc, char** argv) {
   const uint64_t stored = stats.ok() ? stats->file_bytes : 0;
   const double mb = static_cast<double>(input) / 1e6;
   const double peak_mib = static_cast<double>(PeakRssKib()) / 1024.0;
+  std::fprintf(stderr, "measuring zstd level %d alone ...\n", level);
+  const ZstdFloor floor = MeasureZstdFloor(**store, log, level);
+  const double gb = mb / 1000.0;
   if (json) {
     std::printf(
         "{\"lines\": %llu, \"input_mb\": %.1f, \"records\": %llu, \"chunks\": %llu, "
         "\"level\": %d, \"wall_s\": %.3f, \"lines_per_s\": %.0f, \"mb_per_s\": %.1f, "
         "\"cpu_s\": %.3f, \"cpu_s_per_gb\": %.3f, \"peak_rss_mib\": %.1f, "
-        "\"buffer_per_input\": %.4f}\n",
+        "\"buffer_per_input\": %.4f, \"zstd_ndjson_cpu_s_per_gb\": %.3f, "
+        "\"zstd_log_cpu_s_per_gb\": %.3f}\n",
         static_cast<unsigned long long>(lines), mb,
         static_cast<unsigned long long>(pipeline.records_committed()),
         static_cast<unsigned long long>(pipeline.chunks_committed()), level, secs,
         static_cast<double>(lines) / secs, mb / secs, cpu, cpu / (mb / 1000.0), peak_mib,
-        static_cast<double>(stored) / static_cast<double>(input));
+        static_cast<double>(stored) / static_cast<double>(input), floor.ndjson_cpu_s / gb,
+        floor.log_cpu_s / gb);
   } else {
     std::printf("input          %llu lines, %.1f MB (%.0f bytes/line)\n",
                 static_cast<unsigned long long>(lines), mb, static_cast<double>(input) / lines);
@@ -245,6 +293,9 @@ int main(int argc, char** argv) {
     std::printf("buffer/input   %.3f bytes per input byte (buffer.db + wal: %.1f MB)\n",
                 static_cast<double>(stored) / static_cast<double>(input),
                 static_cast<double>(stored) / 1e6);
+    std::printf(
+        "zstd alone     %.2f CPU s per GB of input over the NDJSON, %.2f over the log text\n",
+        floor.ndjson_cpu_s / gb, floor.log_cpu_s / gb);
   }
   store->reset();
   if (!keep) std::filesystem::remove_all(dir, ec);

@@ -164,6 +164,10 @@ row("end to end, file -> HTTPS receiver (MB/s of input)", get(ship, "mb_per_s"),
     200, "min")
 row("end to end (records/s)", get(ship, "records_per_s"), "{:,.0f}")
 row("end to end CPU (s per GB of input)", get(ship, "cpu_s_per_gb"), "{:.1f}", 3, "max")
+row("zstd alone at level 1 over the NDJSON, one thread (CPU s per GB of input)",
+    get(ingest, "zstd_ndjson_cpu_s_per_gb"), "{:.1f}")
+row("zstd alone at level 1 over the log text itself (CPU s per GB of input)",
+    get(ingest, "zstd_log_cpu_s_per_gb"), "{:.1f}")
 row("end to end, buffer.compression_level = 3 (MB/s)", get(ship3, "mb_per_s"), "{:.0f}")
 row("end to end, compression_level = 3 (CPU s per GB)", get(ship3, "cpu_s_per_gb"), "{:.1f}")
 row("peak RSS under load, end to end (MiB)", get(ship, "peak_rss_mib"), "{:.1f}", 40, "max")
@@ -210,7 +214,7 @@ for r in rows:
 details = []
 if not ship.get("failed"):
     details.append("end to end: {:.0f} MB, {:,} lines in {:.2f} s ({:.2f} s to the first "
-                   "request: `run --once` reads everything, then uploads); agent CPU {:.2f} s "
+                   "request: `run --once` uploads while it reads); agent CPU {:.2f} s "
                    "({:.2f} s of it before the first request); {:.0f} MB of request bodies in "
                    "{} requests".format(ship["input_mb"], ship["lines"], ship["wall_s"],
                                         ship["first_request_s"], ship["cpu_s"],

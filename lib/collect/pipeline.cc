@@ -35,9 +35,19 @@ int64_t WallMs(const Clock& clock) {
 
 }  // namespace
 
-// Batches queued for the sealing thread: two chunks being compressed or committed
-// while the next one fills. Each holds up to chunk_max_bytes of raw records.
-constexpr size_t kSealerCapacity = 2;
+namespace {
+
+// Threads that compress chunks: two where there are two cores or more (zstd is most of
+// the CPU under load; one thread for it was the bottleneck of bench/ship), else one.
+size_t SealerWorkers() { return std::thread::hardware_concurrency() > 1 ? 2 : 1; }
+
+// Batches queued for the sealing threads: one per worker being compressed or committed,
+// plus one waiting while the next one fills. Each holds up to chunk_max_bytes of raw
+// records.
+size_t SealerCapacity(size_t workers) { return workers + 1; }
+
+}  // namespace
+
 // --once waits this long for room in the sealer before giving up on a failing disk.
 constexpr auto kOnceRoomWait = std::chrono::seconds(30);
 // At shutdown, how long queued batches get to commit (the 2 s stop budget).
@@ -145,9 +155,10 @@ Status Pipeline::Start() {
   next_poll_ = now;
   CheckPause();
   WriteStatus(true);
-  // From here on the store is shared with the sealing thread.
+  // From here on the store is shared with the sealing threads.
+  const size_t workers = SealerWorkers();
   sealer_ = std::make_unique<Sealer>(store_, store_mu_, config_.buffer.compression_level,
-                                     kSealerCapacity, &watcher_);
+                                     SealerCapacity(workers), &watcher_, workers);
   return Status::Ok();
 }
 
@@ -301,6 +312,7 @@ void Pipeline::DrainSource(Stream& s, bool flush_all) {
     if (o == Source::ReadOutcome::kIdle) o = src.Tick();
     if (o == Source::ReadOutcome::kIdle) return;
     if (!Commit(s, /*seal=*/true)) return;
+    CollectDone();  // a long drain (run --once, a backlog) wakes the shipper as it goes
     CheckPause();
   }
 }

@@ -1,20 +1,27 @@
-// The sealing thread; see sealer.h.
+// The sealing threads; see sealer.h.
 #include "collect/sealer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
 namespace outpost {
 
+namespace {
+// A failed compression or commit (disk full) is tried again after this pause.
+constexpr std::chrono::seconds kRetryPause{1};
+}  // namespace
+
 Sealer::Sealer(BufferStore& store, std::mutex& store_mu, int level, size_t capacity,
-               platform::ChangeWatcher* wake)
+               platform::ChangeWatcher* wake, size_t workers)
     : store_(store),
       store_mu_(store_mu),
-      compressor_(level),
-      capacity_(capacity),
+      capacity_(std::max<size_t>(capacity, 1)),
       wake_(wake),
       used_bytes_(store.used_bytes()) {
-  thread_ = std::thread([this] { Loop(); });
+  workers = std::max<size_t>(workers, 1);
+  threads_.reserve(workers);
+  for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this, level] { Loop(level); });
 }
 
 Sealer::~Sealer() {
@@ -23,7 +30,8 @@ Sealer::~Sealer() {
     stop_ = true;
   }
   work_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 bool Sealer::Full() const {
@@ -31,11 +39,14 @@ bool Sealer::Full() const {
   return queue_.size() >= capacity_;
 }
 
-bool Sealer::Submit(Job job) {
+bool Sealer::Submit(Job&& job) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (queue_.size() >= capacity_) return false;
-    queue_.push_back(std::move(job));
+    Entry& e = queue_.emplace_back();
+    e.job = std::move(job);
+    e.ready = !(e.job.batch.chunk && !e.job.raw.empty());
+    e.claimed = e.ready;
   }
   work_cv_.notify_one();
   return true;
@@ -63,51 +74,100 @@ std::string Sealer::error() const {
   return error_;
 }
 
-void Sealer::Loop() {
+bool Sealer::CanCommit() const { return !committing_ && !queue_.empty() && queue_.front().ready; }
+
+Sealer::Entry* Sealer::Unclaimed() {
+  for (Entry& e : queue_)
+    if (!e.claimed) return &e;
+  return nullptr;
+}
+
+void Sealer::Loop(int level) {
+  ZstdCompressor compressor(level);  // one context per worker
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    work_cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+    const auto has_work = [&] { return CanCommit() || Unclaimed() != nullptr; };
     if (stop_) return;
-    // The head stays queued (and counted by Full) until it is committed; deque
-    // references survive push_back, so it can be worked on without the lock.
-    Job& job = queue_.front();
-    lk.unlock();
-    std::string failure;
-    try {
-      if (job.batch.chunk && !job.raw.empty()) {
-        Result<std::string> body = compressor_.Compress(job.raw);
-        if (body.ok()) {
-          job.batch.chunk->body = std::move(body).value();
-          job.raw.clear();
-          job.raw.shrink_to_fit();
-        } else {
-          failure = body.status().message();
-        }
-      }
-      if (failure.empty()) {
-        std::lock_guard<std::mutex> store_lock(store_mu_);
-        Result<int64_t> r = store_.Commit(job.batch);
-        if (!r.ok()) failure = r.status().message();
-        used_bytes_.store(store_.used_bytes(), std::memory_order_relaxed);
-      }
-    } catch (const std::exception& e) {  // fault barrier of this thread
-      failure = std::string("internal error: ") + e.what();
+    if (std::chrono::steady_clock::now() < retry_at_) {
+      work_cv_.wait_until(lk, retry_at_, [&] { return stop_; });
+      continue;
     }
-    lk.lock();
-    if (failure.empty()) {
-      done_.push_back({job.stream, job.batch.chunk ? job.batch.chunk->records : 0});
-      queue_.pop_front();
-      error_.clear();
-      done_cv_.notify_all();
+    if (!has_work()) {
+      work_cv_.wait(lk, [&] { return stop_ || has_work(); });
+      continue;
+    }
+    // Committing first keeps the queue short; compressing the next batch meanwhile is
+    // what the other workers do.
+    if (CanCommit()) {
+      CommitHead(lk);
     } else {
-      error_ = failure;
+      Compress(lk, *Unclaimed(), compressor);
     }
-    lk.unlock();
-    if (wake_ != nullptr) wake_->Wake();
-    lk.lock();
-    // A failed commit is retried after a pause, unless the agent stops first.
-    if (!failure.empty()) work_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stop_; });
   }
+}
+
+void Sealer::Compress(std::unique_lock<std::mutex>& lk, Entry& e, ZstdCompressor& compressor) {
+  e.claimed = true;
+  lk.unlock();
+  std::string failure;
+  try {
+    Result<std::string> body = compressor.Compress(e.job.raw);
+    if (body.ok()) {
+      e.job.batch.chunk->body = std::move(body).value();
+      e.job.raw.clear();
+      e.job.raw.shrink_to_fit();
+    } else {
+      failure = body.status().message();
+    }
+  } catch (const std::exception& ex) {  // fault barrier of this thread
+    failure = std::string("internal error: ") + ex.what();
+  }
+  lk.lock();
+  if (!failure.empty()) {
+    e.claimed = false;  // tried again after the pause
+    Failed(lk, failure);
+    return;
+  }
+  e.ready = true;
+  if (&e == &queue_.front()) work_cv_.notify_all();  // a worker may wait to commit it
+}
+
+void Sealer::CommitHead(std::unique_lock<std::mutex>& lk) {
+  committing_ = true;
+  Entry& head = queue_.front();
+  lk.unlock();
+  std::string failure;
+  try {
+    std::lock_guard<std::mutex> store_lock(store_mu_);
+    Result<int64_t> r = store_.Commit(head.job.batch);
+    if (!r.ok()) failure = r.status().message();
+    used_bytes_.store(store_.used_bytes(), std::memory_order_relaxed);
+  } catch (const std::exception& ex) {  // fault barrier of this thread
+    failure = std::string("internal error: ") + ex.what();
+  }
+  lk.lock();
+  committing_ = false;
+  if (!failure.empty()) {
+    Failed(lk, failure);
+    return;
+  }
+  const Job& job = head.job;
+  done_.push_back({job.stream, job.batch.chunk ? job.batch.chunk->records : 0});
+  queue_.pop_front();
+  error_.clear();
+  done_cv_.notify_all();
+  work_cv_.notify_all();  // the next head may be ready
+  lk.unlock();
+  if (wake_ != nullptr) wake_->Wake();
+  lk.lock();
+}
+
+void Sealer::Failed(std::unique_lock<std::mutex>& lk, const std::string& failure) {
+  error_ = failure;
+  retry_at_ = std::chrono::steady_clock::now() + kRetryPause;
+  lk.unlock();
+  if (wake_ != nullptr) wake_->Wake();
+  lk.lock();
 }
 
 }  // namespace outpost

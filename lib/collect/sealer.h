@@ -1,6 +1,7 @@
-// Sealer: compresses chunks and commits them to buffer.db on its own thread, in the
+// Sealer: compresses chunks and commits them to buffer.db on its own threads, in the
 // order they were handed over, so that reading and encoding (the agent's thread) and
-// zstd (this one) overlap.
+// zstd (these) overlap. With more than one worker, chunks are compressed side by side
+// (zstd is most of the agent's CPU under load) and still committed one by one, in order.
 //
 // Order is the whole point: a batch (chunk + the checkpoints of its lines, or
 // checkpoints alone) is committed only after every batch submitted before it, so a
@@ -9,8 +10,9 @@
 // fills, and the agent stops reading (Full()). Nothing is lost: uncommitted batches
 // hold only lines whose checkpoints were not stored, which a restart reads again.
 //
-// Thread-safe: Submit/Full/TakeDone/Drain/error from the agent's thread, the commit
-// loop on the sealer's own. The BufferStore is shared: every user takes `store_mu`.
+// Thread-safe: Submit/Full/TakeDone/Drain/error from the agent's thread, the workers on
+// their own. Any worker may compress any batch; only one commits at a time. The BufferStore is
+// shared: every user takes `store_mu`.
 #pragma once
 
 #include <atomic>
@@ -41,16 +43,18 @@ class Sealer {
   };
 
   // `wake` (may be null) is woken after every commit and failure, so the agent's loop
-  // notices room in the queue and new errors without polling.
+  // notices room in the queue and new errors without polling. `workers` threads (at
+  // least 1) compress; `capacity` batches may wait (at least `workers` + 1 keeps them
+  // all busy while the agent fills the next chunk).
   Sealer(BufferStore& store, std::mutex& store_mu, int level, size_t capacity,
-         platform::ChangeWatcher* wake);
-  ~Sealer();  // stops the thread; batches not yet committed are dropped
+         platform::ChangeWatcher* wake, size_t workers = 1);
+  ~Sealer();  // stops the threads; batches not yet committed are dropped
   Sealer(const Sealer&) = delete;
   Sealer& operator=(const Sealer&) = delete;
 
   bool Full() const;
-  // Queues a batch; false (and nothing queued) when Full().
-  bool Submit(Job job);
+  // Queues a batch (moving from `job`); false when Full(), and `job` is left as it was.
+  bool Submit(Job&& job);
   // Waits up to `timeout` for room in the queue; true when there is room.
   bool WaitForRoom(std::chrono::milliseconds timeout);
   // Waits up to `timeout` until everything queued is committed; true when it is.
@@ -65,23 +69,43 @@ class Sealer {
   // The agent re-read the usage (another process purged or shipped chunks).
   void NoteUsage(uint64_t bytes) { used_bytes_.store(bytes, std::memory_order_relaxed); }
 
+  size_t workers() const { return threads_.size(); }
+
  private:
-  void Loop();
+  struct Entry {
+    Job job;
+    bool claimed = false;  // a worker compresses it (or did)
+    bool ready = false;    // compressed, or nothing to compress: may be committed
+  };
+
+  void Loop(int level);
+  // With mu_ held: the batch a worker should take on now, if any.
+  bool CanCommit() const;
+  Entry* Unclaimed();
+  // With mu_ held (unlocked while working): commit the head / compress `e`.
+  void CommitHead(std::unique_lock<std::mutex>& lk);
+  void Compress(std::unique_lock<std::mutex>& lk, Entry& e, ZstdCompressor& compressor);
+  void Failed(std::unique_lock<std::mutex>& lk, const std::string& failure);
 
   BufferStore& store_;
   std::mutex& store_mu_;
-  ZstdCompressor compressor_;
   size_t capacity_;
   platform::ChangeWatcher* wake_;
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // a job or stop arrived
+  std::condition_variable work_cv_;  // a job, a compressed job, the end of a commit, stop
   std::condition_variable done_cv_;  // a job was committed
-  std::deque<Job> queue_;            // the head is being committed
+  // Oldest first; only the head is committed. Entries stay queued (and counted by
+  // Full) until committed; deque references survive push_back and pop_front of other
+  // entries, so a worker works on one without the lock.
+  std::deque<Entry> queue_;
   std::vector<Done> done_;
   std::string error_;
+  bool committing_ = false;
+  // After a failure (disk full, out of memory) nothing is tried again before this.
+  std::chrono::steady_clock::time_point retry_at_{};
   bool stop_ = false;
   std::atomic<uint64_t> used_bytes_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace outpost
