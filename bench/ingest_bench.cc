@@ -152,12 +152,17 @@ ZstdFloor MeasureZstdFloor(outpost::BufferStore& store, const std::filesystem::p
   bool ok = true;
   outpost::Status st = store.ForEachChunk({}, [&](const outpost::StoredChunk& c) {
     outpost::Result<std::string> raw = outpost::ZstdDecompress(c.chunk.body, 64ULL << 20);
-    if (!raw.ok()) return ok = false;
+    if (!raw.ok()) {
+      std::fprintf(stderr, "chunk %lld: %s\n", static_cast<long long>(c.id),
+                   raw.status().ToString().c_str());
+      return ok = false;
+    }
     const double t = CpuSeconds();
     ok = compressor.Compress(*raw).ok();
     cpu += CpuSeconds() - t;
     return ok;
   });
+  if (!st.ok()) std::fprintf(stderr, "reading the chunks: %s\n", st.ToString().c_str());
   if (st.ok() && ok) floor.ndjson_cpu_s = cpu;
   std::FILE* f = std::fopen(log.string().c_str(), "rb");
   if (f == nullptr) return floor;

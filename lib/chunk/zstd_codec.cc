@@ -29,22 +29,27 @@ Result<std::string> ZstdDecompress(std::string_view frame, uint64_t max_output) 
   std::unique_ptr<ZSTD_DCtx, DCtxFree> ctx(ZSTD_createDCtx());
   if (!ctx) return Internal("cannot allocate a zstd context");
   std::string out;
-  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  std::string buf(ZstdDecompressStep(), '\0');
   ZSTD_inBuffer in{frame.data(), frame.size(), 0};
-  size_t hint = 1;  // 0 once a frame is completely decoded and flushed
   for (;;) {
     ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
-    hint = ZSTD_decompressStream(ctx.get(), &ob, &in);
+    // 0 once a frame is completely decoded and flushed; otherwise more is to come.
+    const size_t hint = ZSTD_decompressStream(ctx.get(), &ob, &in);
     if (ZSTD_isError(hint))
       return Corrupt(std::string("zstd frame is corrupt: ") + ZSTD_getErrorName(hint));
     if (out.size() + ob.pos > max_output)
       return InvalidArgument("zstd frame decompresses to more than " + std::to_string(max_output) +
                              " bytes");
     out.append(buf.data(), ob.pos);
-    // Done when all input is read and the decoder did not stop for lack of room.
-    if (in.pos == in.size && ob.pos < ob.size) break;
+    if (hint == 0) {
+      if (in.pos == in.size) break;  // the last frame is complete
+      continue;                      // another frame follows (concatenated frames are valid)
+    }
+    // The frame is not complete: with all input read and room left in the output, the
+    // decoder wants bytes that are not there. (With the output full it may simply have
+    // more to flush: a frame whose content is a multiple of the buffer size ends so.)
+    if (in.pos == in.size && ob.pos < ob.size) return Corrupt("zstd frame is truncated");
   }
-  if (hint != 0) return Corrupt("zstd frame is truncated");
   return out;
 }
 
@@ -77,6 +82,8 @@ Result<std::string> ZstdCompressor::Compress(std::string_view data) {
     return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
   return std::string(ctx_->out.get(), n);
 }
+
+size_t ZstdDecompressStep() { return ZSTD_DStreamOutSize(); }
 
 std::string ZstdVersion() { return ZSTD_versionString(); }
 

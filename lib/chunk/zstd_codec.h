@@ -40,6 +40,10 @@ class ZstdCompressor {
 // input and kInvalidArgument when the output would exceed `max_output` bytes.
 Result<std::string> ZstdDecompress(std::string_view frame, uint64_t max_output);
 
+// The size of the steps ZstdDecompress writes its output in (zstd's recommended stream
+// output size, 128 KiB): content sizes around its multiples are the boundary cases.
+size_t ZstdDecompressStep();
+
 // "1.5.4"
 std::string ZstdVersion();
 
