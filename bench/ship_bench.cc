@@ -468,7 +468,7 @@ int main(int argc, char** argv) {
       if (max_in_flight < 1 || max_in_flight > 64) return Usage(argv[0]);
     } else if (!std::strcmp(argv[i], "--level") && has_value) {
       level = std::atoi(argv[++i]);
-      if (level == 0 || level < -7 || level > 22) return Usage(argv[0]);
+      if (level < 1 || level > 22) return Usage(argv[0]);
     } else if (!std::strcmp(argv[i], "--keep")) {
       keep = true;
     } else if (!std::strcmp(argv[i], "--reuse")) {
@@ -563,7 +563,7 @@ int main(int argc, char** argv) {
       << "[buffer]\n"
       << "# room for everything: run --once reads all, then uploads\n"
       << "max_bytes = \"" << std::max<uint64_t>(256ULL << 20, input.bytes * 2) << "B\"\n"
-      << (level != 0 ? "compression_level = " + std::to_string(level) + "\n" : std::string())
+      << (level > 0 ? "compression_level = " + std::to_string(level) + "\n" : std::string())
       << "\n[[source.file]]\n"
       << "name = \"bench\"\n"
       << "paths = [" << TomlString(log.string()) << "]\n"

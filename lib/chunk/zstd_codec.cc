@@ -11,20 +11,12 @@ struct DCtxFree {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
 
-Status BadLevel(int level) {
-  return InvalidArgument("zstd level " + std::to_string(level) + " is outside 1.." +
-                         std::to_string(ZSTD_maxCLevel()) + " and " +
-                         std::to_string(kZstdFastestLevel) + "..-1");
-}
-
 }  // namespace
 
-bool IsZstdLevel(int level) {
-  return level != 0 && level >= kZstdFastestLevel && level <= ZSTD_maxCLevel();
-}
-
 Result<std::string> ZstdCompress(std::string_view data, int level) {
-  if (!IsZstdLevel(level)) return BadLevel(level);
+  if (level < 1 || level > ZSTD_maxCLevel())
+    return InvalidArgument("zstd level " + std::to_string(level) + " is outside 1.." +
+                           std::to_string(ZSTD_maxCLevel()));
   std::string out(ZSTD_compressBound(data.size()), '\0');
   const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
   if (ZSTD_isError(n))
@@ -72,7 +64,9 @@ ZstdCompressor::ZstdCompressor(int level) : level_(level), ctx_(std::make_unique
 ZstdCompressor::~ZstdCompressor() = default;
 
 Result<std::string> ZstdCompressor::Compress(std::string_view data) {
-  if (!IsZstdLevel(level_)) return BadLevel(level_);
+  if (level_ < 1 || level_ > ZSTD_maxCLevel())
+    return InvalidArgument("zstd level " + std::to_string(level_) + " is outside 1.." +
+                           std::to_string(ZSTD_maxCLevel()));
   if (ctx_->cctx == nullptr) {
     ctx_->cctx = ZSTD_createCCtx();
     if (ctx_->cctx == nullptr) return Internal("cannot allocate a zstd context");

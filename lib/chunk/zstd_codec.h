@@ -14,12 +14,7 @@
 
 namespace outpost {
 
-// zstd levels outpost accepts: 1..22, and kZstdFastestLevel..-1 for zstd's fast modes
-// (less CPU, larger output; -1 is a little faster than 1). 0 is not one.
-inline constexpr int kZstdFastestLevel = -7;
-bool IsZstdLevel(int level);
-
-// Compresses `data` as one zstd frame at `level` (see IsZstdLevel).
+// Compresses `data` as one zstd frame at `level` (1..22).
 Result<std::string> ZstdCompress(std::string_view data, int level);
 
 // A compressor that keeps its zstd context and output buffer between calls: what a

@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <regex>
-#include <set>
 
-#include "chunk/zstd_codec.h"
+#include <set>
 #include "outpost/platform/file_security.h"
 
 namespace outpost::config_internal {
@@ -99,16 +98,10 @@ void ReadBuffer(TableReader& t, BufferConfig& b) {
       t.Dur("chunk_max_age", b.chunk_max_age,
             "A chunk is sealed when its oldest record is this old.", std::chrono::milliseconds(10));
   b.compression_level = static_cast<int>(
-      t.Int("compression_level", b.compression_level, kZstdFastestLevel, 22,
+      t.Int("compression_level", b.compression_level, 1, 22,
             "zstd level for sealed chunks: 1 (the default) compresses NDJSON logs within a few "
             "per cent of 3 for about a quarter less CPU end to end (docs/performance.md); "
-            "higher levels trade CPU for smaller chunks; -1 to -7 are zstd's fast modes, for "
-            "hosts short of CPU rather than bandwidth (measured at -3: 5-10% less CPU end to "
-            "end for 40% more bytes). 0 is not a level."));
-  if (!t.describe() && b.compression_level == 0)
-    t.context().Error(t.where("compression_level"), t.KeyPath("compression_level"),
-                      "'buffer.compression_level' = 0 is not a level: use 1 to 22, or -1 to " +
-                          std::to_string(kZstdFastestLevel) + " for zstd's fast modes");
+            "higher levels trade CPU for smaller chunks."));
   if (!t.describe() && b.chunk_max_bytes > b.max_bytes)
     t.context().Error(t.where("chunk_max_bytes"), t.KeyPath("chunk_max_bytes"),
                       "'buffer.chunk_max_bytes' (" + FormatSize(b.chunk_max_bytes) +

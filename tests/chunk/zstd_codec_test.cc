@@ -82,29 +82,6 @@ TEST_CASE("concatenated frames decompress to the concatenated content") {
 TEST_CASE("out-of-range levels are refused") {
   CHECK(ZstdCompress("x", 0).status().code() == Code::kInvalidArgument);
   CHECK(ZstdCompress("x", 23).status().code() == Code::kInvalidArgument);
-  CHECK(ZstdCompress("x", kZstdFastestLevel - 1).status().code() == Code::kInvalidArgument);
-  ZstdCompressor zero(0);
-  CHECK(zero.Compress("x").status().code() == Code::kInvalidArgument);
-}
-
-TEST_CASE("the fast modes (negative levels) round-trip, larger and cheaper") {
-  std::string text;
-  for (int i = 0; i < 20000; ++i)
-    text += "{\"message\":\"GET /api/" + std::to_string(i * 7919 % 1000) + " 200 " +
-            std::to_string(i * 31 % 5000) + "\"}\n";
-  auto one = ZstdCompress(text, 1);
-  REQUIRE(one.ok());
-  for (int level = -1; level >= kZstdFastestLevel; --level) {
-    INFO("level " << level);
-    ZstdCompressor c(level);
-    auto packed = c.Compress(text);
-    REQUIRE(packed.ok());
-    CHECK(packed->size() < text.size());
-    CHECK(packed->size() >= one->size());  // a fast mode never beats level 1 here
-    auto back = ZstdDecompress(*packed, text.size());
-    REQUIRE(back.ok());
-    CHECK(*back == text);
-  }
 }
 
 }  // namespace outpost
