@@ -9,6 +9,7 @@
 #include <charconv>
 #include <limits>
 #include <system_error>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -201,6 +202,15 @@ struct BufferStore::Impl {
   Status LoadUsage();
   Status RequireWritable() const;
   Status PrepareCommitStatements();
+  // A statement of the shipper's hot path (DueChunks, Acknowledge, ...), compiled on
+  // first use and kept: the shipper runs them for every chunk it sends, and compiling
+  // them each time was most of its SQLite time. Use through CachedUse, which resets it
+  // when done (a statement left mid-way would hold its read snapshot open).
+  Result<Statement*> Cached(const std::string& sql);
+  void ForgetStatements() {
+    commit_statements.reset();
+    cached.clear();
+  }
   Status WriteBatch(const CommitBatch& batch, int64_t now_ms, int64_t* chunk_id);
   std::string Name() const { return PathText(options.file); }
   void AfterWrite(const Status& status);
@@ -217,6 +227,7 @@ struct BufferStore::Impl {
   ComponentLogger log;
   Db db;
   std::optional<CommitStatements> commit_statements;  // declared after db: finalized first
+  std::unordered_map<std::string, Statement> cached;  // the same
   std::optional<fs::path> quarantined;
   int schema_version = 0;
   uint64_t used_bytes = 0;
@@ -251,7 +262,7 @@ void BufferStore::Impl::AfterWrite(const Status& status) {
 }
 
 Status BufferStore::Impl::OpenWritable() {
-  commit_statements.reset();
+  ForgetStatements();
   Result<Db> opened =
       Db::Open(options.file,
                {.read_only = false, .create = true, .busy_timeout_ms = options.busy_timeout_ms});
@@ -349,7 +360,7 @@ Status BufferStore::Impl::Migrate(int from) {
 }
 
 Status BufferStore::Impl::Quarantine(const Status& why) {
-  commit_statements.reset();
+  ForgetStatements();
   // A normal close would checkpoint the WAL into the file, or delete a WAL it cannot
   // make sense of: the evidence goes aside as it was found.
   db.CloseWithoutCheckpoint();
@@ -443,6 +454,33 @@ Status BufferStore::Impl::PrepareCommitStatements() {
   commit_statements = std::move(s);
   return Status::Ok();
 }
+
+Result<Statement*> BufferStore::Impl::Cached(const std::string& sql) {
+  auto it = cached.find(sql);
+  if (it != cached.end()) return &it->second;
+  Result<Statement> prepared = db.Prepare(sql, /*persistent=*/true);
+  if (!prepared.ok()) return prepared.status();
+  return &cached.emplace(sql, std::move(*prepared)).first->second;
+}
+
+namespace {
+
+// A cached statement for one use: reset (bindings cleared, read snapshot let go) when
+// the scope ends, however it ends.
+class CachedUse {
+ public:
+  explicit CachedUse(Statement* st) : st_(st) {}
+  ~CachedUse() { st_->Reset(); }
+  CachedUse(const CachedUse&) = delete;
+  CachedUse& operator=(const CachedUse&) = delete;
+  Statement* operator->() const { return st_; }
+  Statement& operator*() const { return *st_; }
+
+ private:
+  Statement* st_;
+};
+
+}  // namespace
 
 Status BufferStore::Impl::WriteBatch(const CommitBatch& batch, int64_t now_ms, int64_t* chunk_id) {
   CommitStatements& s = *commit_statements;
@@ -779,18 +817,23 @@ Result<std::vector<StoredChunk>> BufferStore::DueChunks(int64_t now_ms, size_t l
     // When no chunk waits for a later retry (the usual case) every chunk is due and
     // the first ones in delivery order are the answer: an index walk instead of
     // computing every stream's gate over the whole table.
-    Result<Statement> waiting =
-        m.db.Prepare("SELECT EXISTS (SELECT 1 FROM chunks WHERE next_attempt_at > ?1)");
-    if (!waiting.ok()) return waiting.status();
-    OUTPOST_RETURN_IF_ERROR(waiting->BindInt64(1, now_ms));
-    Result<bool> w = waiting->Step();
-    if (!w.ok()) return w.status();
-    const bool any_waiting = *w && waiting->ColumnInt64(0) != 0;
-    Result<Statement> due = m.db.Prepare(
+    bool any_waiting = false;
+    {
+      Result<Statement*> st =
+          m.Cached("SELECT EXISTS (SELECT 1 FROM chunks WHERE next_attempt_at > ?1)");
+      if (!st.ok()) return st.status();
+      CachedUse waiting(*st);
+      OUTPOST_RETURN_IF_ERROR(waiting->BindInt64(1, now_ms));
+      Result<bool> w = waiting->Step();
+      if (!w.ok()) return w.status();
+      any_waiting = *w && waiting->ColumnInt64(0) != 0;
+    }
+    Result<Statement*> due_st = m.Cached(
         any_waiting
             ? "SELECT id FROM (" + std::string(kGates) + ") WHERE gate <= ?1 ORDER BY seq, sub"
             : std::string("SELECT id FROM chunks WHERE ?1 IS NOT NULL ORDER BY seq, sub"));
-    if (!due.ok()) return due.status();
+    if (!due_st.ok()) return due_st.status();
+    CachedUse due(*due_st);
     OUTPOST_RETURN_IF_ERROR(due->BindInt64(1, now_ms));
     std::vector<int64_t> ids;
     while (ids.size() < limit) {
@@ -800,9 +843,11 @@ Result<std::vector<StoredChunk>> BufferStore::DueChunks(int64_t now_ms, size_t l
       const int64_t id = due->ColumnInt64(0);
       if (!excluded.contains(id)) ids.push_back(id);
     }
-    Result<Statement> one = m.db.Prepare("SELECT " + std::string(kLiveChunkColumns) +
+    due->Reset();  // done with the ids
+    Result<Statement*> one_st = m.Cached("SELECT " + std::string(kLiveChunkColumns) +
                                          std::string(kLiveChunkFrom) + " WHERE c.id = ?1");
-    if (!one.ok()) return one.status();
+    if (!one_st.ok()) return one_st.status();
+    CachedUse one(*one_st);
     for (int64_t id : ids) {
       OUTPOST_RETURN_IF_ERROR(one->BindInt64(1, id));
       Result<bool> row = one->Step();
@@ -844,17 +889,21 @@ Status BufferStore::Acknowledge(int64_t id) {
   OUTPOST_RETURN_IF_ERROR(m.RequireWritable());
   uint64_t freed = 0;
   Status status = m.Write("BEGIN IMMEDIATE", [&]() -> Status {
-    Result<Statement> size = m.db.Prepare("SELECT stored_bytes FROM chunks WHERE id = ?1");
-    if (!size.ok()) return size.status();
-    OUTPOST_RETURN_IF_ERROR(size->BindInt64(1, id));
-    Result<bool> row = size->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return Status::Ok();  // already acknowledged or purged
-    freed = FromDb(size->ColumnInt64(0));
+    {
+      Result<Statement*> st = m.Cached("SELECT stored_bytes FROM chunks WHERE id = ?1");
+      if (!st.ok()) return st.status();
+      CachedUse size(*st);
+      OUTPOST_RETURN_IF_ERROR(size->BindInt64(1, id));
+      Result<bool> row = size->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();  // already acknowledged or purged
+      freed = FromDb(size->ColumnInt64(0));
+    }
     for (const char* sql :
          {"DELETE FROM chunk_bodies WHERE id = ?1", "DELETE FROM chunks WHERE id = ?1"}) {
-      Result<Statement> del = m.db.Prepare(sql);
-      if (!del.ok()) return del.status();
+      Result<Statement*> st = m.Cached(sql);
+      if (!st.ok()) return st.status();
+      CachedUse del(*st);
       OUTPOST_RETURN_IF_ERROR(del->BindInt64(1, id));
       OUTPOST_RETURN_IF_ERROR(del->StepDone());
     }
