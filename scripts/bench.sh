@@ -17,7 +17,7 @@
 # table, the machine and the command between the markers of docs/performance.md (the
 # text around them, which explains the figures, is kept).
 #
-# Full run: about 5 minutes on a 2-core VM (1 GiB end to end, a 60 s idle window).
+# Full run: about 3 minutes on a 2-core VM (1 GiB end to end, a 60 s idle window).
 # --quick: smaller sizes (128 MiB end to end, a 10 s idle window), about a minute.
 # Linux only. Needs python3 (the receiver is Python) and ~3 GiB free in $TMPDIR.
 set -euo pipefail
