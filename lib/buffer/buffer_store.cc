@@ -392,6 +392,7 @@ Status BufferStore::Impl::Quarantine(const Status& why) {
 }
 
 Status BufferStore::Impl::OpenReadOnly() {
+  ForgetStatements();
   std::error_code ec;
   const bool exists = fs::exists(options.file, ec);
   if (ec) return IoError("cannot look at " + Name() + ": " + ec.message());
