@@ -11,8 +11,8 @@
 // hold only lines whose checkpoints were not stored, which a restart reads again.
 //
 // Thread-safe: Submit/Full/TakeDone/Drain/error from the agent's thread, the workers on
-// their own. Any worker may compress any batch; only one commits at a time. The BufferStore is
-// shared: every user takes `store_mu`.
+// their own. Any worker may compress any batch; only one commits at a time. The
+// BufferStore is shared: every user takes `store_mu`.
 #pragma once
 
 #include <atomic>
@@ -79,7 +79,8 @@ class Sealer {
   };
 
   void Loop(int level);
-  // With mu_ held: the batch a worker should take on now, if any.
+  // With mu_ held: whether the head is ready and nobody commits; the oldest batch no
+  // worker has taken yet (nullptr when none).
   bool CanCommit() const;
   Entry* Unclaimed();
   // With mu_ held (unlocked while working): commit the head / compress `e`.
