@@ -267,10 +267,10 @@ int main(int argc, char** argv) {
   auto stats = (*store)->Stats();
   const uint64_t stored = stats.ok() ? stats->file_bytes : 0;
   const double mb = static_cast<double>(input) / 1e6;
+  const double gb = mb / 1000.0;
   const double peak_mib = static_cast<double>(PeakRssKib()) / 1024.0;
   std::fprintf(stderr, "measuring zstd level %d alone ...\n", level);
   const ZstdFloor floor = MeasureZstdFloor(**store, log, level);
-  const double gb = mb / 1000.0;
   if (json) {
     std::printf(
         "{\"lines\": %llu, \"input_mb\": %.1f, \"records\": %llu, \"chunks\": %llu, "
@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(lines), mb,
         static_cast<unsigned long long>(pipeline.records_committed()),
         static_cast<unsigned long long>(pipeline.chunks_committed()), level, secs,
-        static_cast<double>(lines) / secs, mb / secs, cpu, cpu / (mb / 1000.0), peak_mib,
+        static_cast<double>(lines) / secs, mb / secs, cpu, cpu / gb, peak_mib,
         static_cast<double>(stored) / static_cast<double>(input), floor.ndjson_cpu_s / gb,
         floor.log_cpu_s / gb);
   } else {
@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
     std::printf("wall           %.2f s\n", secs);
     std::printf("lines/s        %.0f\n", static_cast<double>(lines) / secs);
     std::printf("input MB/s     %.1f\n", mb / secs);
-    std::printf("CPU s per GB   %.2f (%.2f CPU s in all)\n", cpu / (mb / 1000.0), cpu);
+    std::printf("CPU s per GB   %.2f (%.2f CPU s in all)\n", cpu / gb, cpu);
     std::printf("peak RSS       %.1f MiB\n", peak_mib);
     std::printf("buffer/input   %.3f bytes per input byte (buffer.db + wal: %.1f MB)\n",
                 static_cast<double>(stored) / static_cast<double>(input),

@@ -844,7 +844,6 @@ Result<std::vector<StoredChunk>> BufferStore::DueChunks(int64_t now_ms, size_t l
       const int64_t id = due->ColumnInt64(0);
       if (!excluded.contains(id)) ids.push_back(id);
     }
-    due->Reset();  // done with the ids
     Result<Statement*> one_st = m.Cached("SELECT " + std::string(kLiveChunkColumns) +
                                          std::string(kLiveChunkFrom) + " WHERE c.id = ?1");
     if (!one_st.ok()) return one_st.status();

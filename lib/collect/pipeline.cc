@@ -33,10 +33,6 @@ int64_t WallMs(const Clock& clock) {
       .count();
 }
 
-}  // namespace
-
-namespace {
-
 // Threads that compress chunks: two where there are two cores or more (zstd is most of
 // the CPU under load; one thread for it was the bottleneck of bench/ship), else one.
 size_t SealerWorkers() { return std::thread::hardware_concurrency() > 1 ? 2 : 1; }
